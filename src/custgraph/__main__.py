@@ -1,0 +1,3 @@
+from custgraph.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Identity: principals, tokens and keys, password hashing, permissions and roles."""

@@ -1,0 +1,45 @@
+"""All tables, importable from one place (Alembic and the loaders use this)."""
+
+from custgraph.db.models.activity import CustomerEvent, Note, Notification, OutboxMessage
+from custgraph.db.models.base import Base
+from custgraph.db.models.commerce import (
+    CreditEntry,
+    GiftCard,
+    GiftCardEntry,
+    Order,
+    OrderLine,
+    PointsEntry,
+)
+from custgraph.db.models.customer import (
+    Address,
+    Customer,
+    CustomFieldDefinition,
+    CustomFieldValue,
+    Membership,
+)
+from custgraph.db.models.identity import ApiKey, Role, StaffUser
+from custgraph.db.models.records import ActionToken, IdempotencyRecord
+
+__all__ = [
+    "ActionToken",
+    "Address",
+    "ApiKey",
+    "Base",
+    "CreditEntry",
+    "CustomFieldDefinition",
+    "CustomFieldValue",
+    "Customer",
+    "CustomerEvent",
+    "GiftCard",
+    "GiftCardEntry",
+    "IdempotencyRecord",
+    "Membership",
+    "Note",
+    "Notification",
+    "Order",
+    "OrderLine",
+    "OutboxMessage",
+    "PointsEntry",
+    "Role",
+    "StaffUser",
+]

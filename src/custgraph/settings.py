@@ -1,0 +1,34 @@
+"""Configuration from `CUSTGRAPH_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUSTGRAPH_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///custgraph.db",
+        description="SQLAlchemy URL; sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
+    )
+    # A fixed development default keeps `make run` a one-command start; `serve` warns
+    # loudly when a non-local deployment still uses it.
+    secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+    smtp_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    currency: str = Field(default="EUR", min_length=3, max_length=3)
+    graphiql_enabled: bool = True
+    graphiql_assets_dir: Path | None = None
+    db_pool_size: int = 10
+    db_echo: bool = False
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
