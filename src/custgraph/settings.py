@@ -8,6 +8,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A fixed development default keeps `make run` a one-command start; `serve` warns
+# when it is used on anything but a loopback address.
+DEV_SECRET_KEY = "dev-insecure-change-me"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTGRAPH_", env_file=".env", extra="ignore")
@@ -16,9 +20,7 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///custgraph.db",
         description="SQLAlchemy URL; sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
-    # A fixed development default keeps `make run` a one-command start; `serve` warns
-    # loudly when a non-local deployment still uses it.
-    secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     smtp_url: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     currency: str = Field(default="EUR", min_length=3, max_length=3)

@@ -18,7 +18,9 @@ DELIVERY_STATES = ("PENDING", "SENT", "FAILED")
 
 class Note(ActorColumns, Base):
     __tablename__ = "notes"
-    __table_args__ = (Index("ix_notes_customer_id_created_at_id", "customer_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_notes_customer_id_created_at_id", "customer_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 ACTOR_TYPES = ("STAFF", "API_KEY", "CUSTOMER", "SYSTEM")
@@ -12,5 +12,5 @@ class ActorColumns:
     """The actor's kind, id and a label kept as it was, so the log survives renames and deletes."""
 
     actor_type: Mapped[str] = mapped_column(String(16), default="SYSTEM")
-    actor_id: Mapped[int | None] = mapped_column(default=None)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     actor_label: Mapped[str] = mapped_column(String(200), default="system")

@@ -57,7 +57,7 @@ class PointsEntry(ActorColumns, Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     delta: Mapped[int] = mapped_column(Integer)
     balance_after: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(500))
@@ -75,7 +75,7 @@ class CreditEntry(ActorColumns, Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     amount: Mapped[Decimal] = mapped_column(Cents)
     balance_after: Mapped[Decimal] = mapped_column(Cents)
     currency: Mapped[str] = mapped_column(String(3))
@@ -92,7 +92,7 @@ class GiftCard(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(32), unique=True)
     initial_balance: Mapped[Decimal] = mapped_column(Cents)
     balance: Mapped[Decimal] = mapped_column(Cents)
@@ -114,7 +114,7 @@ class GiftCardEntry(ActorColumns, Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    gift_card_id: Mapped[int] = mapped_column(ForeignKey("gift_cards.id"))
+    gift_card_id: Mapped[int] = mapped_column(ForeignKey("gift_cards.id", ondelete="CASCADE"))
     amount: Mapped[Decimal] = mapped_column(Cents)
     balance_after: Mapped[Decimal] = mapped_column(Cents)
     reason: Mapped[str] = mapped_column(String(500))

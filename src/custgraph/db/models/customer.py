@@ -180,6 +180,7 @@ class CustomFieldValue(Base):
     """A value kept in the canonical text form of its definition's type."""
 
     __tablename__ = "custom_field_values"
+    __table_args__ = (Index("ix_custom_field_values_definition_id", "definition_id"),)
 
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custgraph.db.models.base import Base, utcnow
@@ -24,7 +24,7 @@ class Role(Base):
 
 class StaffUser(Base):
     __tablename__ = "staff_users"
-    __table_args__ = (Index("uq_staff_users_email_lower", func.lower("email"), unique=True),)
+    __table_args__ = (Index("uq_staff_users_email_lower", func.lower(text("email")), unique=True),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     email: Mapped[str] = mapped_column(String(254))

@@ -199,10 +199,10 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_type', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
     sa.Column('actor_label', sa.String(length=200), nullable=False),
     sa.CheckConstraint('balance_after >= 0', name=op.f('ck_credit_entries_balance_after_non_negative')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_credit_entries_customer_id_customers')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_credit_entries_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_entries'))
     )
     with op.batch_alter_table('credit_entries', schema=None) as batch_op:
@@ -217,6 +217,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['definition_id'], ['custom_field_definitions.id'], name=op.f('fk_custom_field_values_definition_id_custom_field_definitions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('customer_id', 'definition_id', name=op.f('pk_custom_field_values'))
     )
+    with op.batch_alter_table('custom_field_values', schema=None) as batch_op:
+        batch_op.create_index('ix_custom_field_values_definition_id', ['definition_id'], unique=False)
+
     op.create_table('customer_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -226,7 +229,7 @@ def upgrade() -> None:
     sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_type', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
     sa.Column('actor_label', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_events_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_events'))
@@ -248,7 +251,7 @@ def upgrade() -> None:
     sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('balance <= initial_balance', name=op.f('ck_gift_cards_balance_within_initial')),
     sa.CheckConstraint('balance >= 0', name=op.f('ck_gift_cards_balance_non_negative')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_gift_cards_customer_id_customers')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_gift_cards_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gift_cards')),
     sa.UniqueConstraint('code', name=op.f('uq_gift_cards_code'))
     )
@@ -277,7 +280,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_type', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
     sa.Column('actor_label', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_notes_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notes'))
@@ -331,10 +334,10 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_type', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
     sa.Column('actor_label', sa.String(length=200), nullable=False),
     sa.CheckConstraint('balance_after >= 0', name=op.f('ck_points_entries_balance_after_non_negative')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_points_entries_customer_id_customers')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_points_entries_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_points_entries'))
     )
     with op.batch_alter_table('points_entries', schema=None) as batch_op:
@@ -348,10 +351,10 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_type', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
     sa.Column('actor_label', sa.String(length=200), nullable=False),
     sa.CheckConstraint('balance_after >= 0', name=op.f('ck_gift_card_entries_balance_after_non_negative')),
-    sa.ForeignKeyConstraint(['gift_card_id'], ['gift_cards.id'], name=op.f('fk_gift_card_entries_gift_card_id_gift_cards')),
+    sa.ForeignKeyConstraint(['gift_card_id'], ['gift_cards.id'], name=op.f('fk_gift_card_entries_gift_card_id_gift_cards'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gift_card_entries'))
     )
     with op.batch_alter_table('gift_card_entries', schema=None) as batch_op:

@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` (server with demo data on SQLite) and
+# `make test` (lint, types, and the suite on SQLite, then on PostgreSQL when reachable).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# The server the PostgreSQL run creates its throwaway databases on.
+TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install graphiql run test lint test-sqlite test-postgres schema bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+graphiql: install
+	graphiql/install.sh $(VENV)
+
+run: install graphiql
+	$(BIN)/custgraph serve --demo
+
+lint: install
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test-sqlite: install graphiql
+	$(BIN)/pytest
+
+test-postgres: install graphiql
+	@if $(BIN)/python -m tests.support.postgres_probe "$(TEST_POSTGRES)"; then \
+		CUSTGRAPH_TEST_POSTGRES="$(TEST_POSTGRES)" $(BIN)/pytest; \
+	else \
+		echo "PostgreSQL is not reachable at $(TEST_POSTGRES): the PostgreSQL run is skipped."; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+schema: install
+	$(BIN)/custgraph export-schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) graphiql/node_modules

@@ -1,0 +1,75 @@
+"""The ASGI application: routes, the GraphQL endpoint, GraphiQL and health checks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from custgraph.db.engine import create_engine, create_session_factory
+from custgraph.db.migrate import current_revision, head_revision
+from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
+from custgraph.http.graphql_endpoint import GraphQLEndpoint
+from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
+from custgraph.schema.build import build_schema
+from custgraph.settings import Settings, get_settings
+from custgraph.state import AppState
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    engine = create_engine(settings)
+    assets = find_graphiql_assets(settings.graphiql_assets_dir)
+
+    def page(request_id: str) -> Response:
+        if not settings.graphiql_enabled:
+            return JSONResponse({"error": "GraphiQL is disabled."}, status_code=404)
+        response = graphiql_page("/graphql", assets)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        schema=build_schema(),
+        graphiql_page=page,
+    )
+
+    async def live(_: Request) -> Response:
+        return JSONResponse({"status": "live"})
+
+    async def ready(_: Request) -> Response:
+        try:
+            revision = await current_revision(engine)
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any database failure means "not ready"
+            return JSONResponse(
+                {"status": "unavailable", "database": type(error).__name__}, status_code=503
+            )
+        if revision != head_revision():
+            return JSONResponse(
+                {"status": "unavailable", "migrations": "not current"}, status_code=503
+            )
+        return JSONResponse({"status": "ready"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    routes = [
+        Route("/graphql", GraphQLEndpoint(state).handle, methods=["GET", "POST"]),
+        Route("/health/live", live),
+        Route("/health/ready", ready),
+        *graphiql_routes(assets),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.custgraph = state
+    return app

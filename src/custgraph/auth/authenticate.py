@@ -1,0 +1,153 @@
+"""Resolve the caller of a request from its Authorization header, once per request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from custgraph.auth.api_keys import secret_matches, split_api_key
+from custgraph.auth.permissions import Permission
+from custgraph.auth.principal import (
+    ANONYMOUS,
+    CUSTOMER_SELF_PERMISSIONS,
+    Principal,
+    PrincipalKind,
+)
+from custgraph.auth.tokens import InvalidToken, looks_like_jwt, read_token
+from custgraph.db.models import ApiKey, Customer, Role, StaffUser
+from custgraph.db.reader import Reader
+
+# Statuses that may hold a session. UNVERIFIED customers get none: they can only
+# complete verification, which needs no session.
+SIGN_IN_STATUSES = frozenset({"ACTIVE"})
+# last_used_at is written at most this often, not on every request.
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class AuthenticationFailed(Exception):
+    """The credentials were present but not valid; the request gets UNAUTHENTICATED."""
+
+
+def _permissions(values: list[str]) -> frozenset[Permission]:
+    known = {p.value for p in Permission}
+    return frozenset(Permission(v) for v in values if v in known)
+
+
+async def authenticate(
+    reader: Reader,
+    engine: AsyncEngine,
+    secret: str,
+    authorization: str | None,
+    client_address: str | None,
+) -> Principal:
+    """The principal of a request; its lookups run on the request's read connection."""
+    if not authorization:
+        return Principal(kind=PrincipalKind.ANONYMOUS, client_address=client_address)
+    scheme, _, credentials = authorization.partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        raise AuthenticationFailed("Use `Authorization: Bearer <token or API key>`.")
+    if looks_like_jwt(credentials):
+        try:
+            claims = read_token(secret, credentials)
+        except InvalidToken:
+            raise AuthenticationFailed("The token is invalid or has expired.") from None
+        if claims.kind == "staff":
+            return await _staff(reader, claims.subject_id, claims.token_version, client_address)
+        return await _customer(reader, claims.subject_id, claims.token_version, client_address)
+    return await _api_key(reader, engine, credentials, client_address)
+
+
+async def _staff(
+    reader: Reader, staff_id: int, token_version: int, client_address: str | None
+) -> Principal:
+    rows = await reader.all(
+        select(
+            StaffUser.id,
+            StaffUser.email,
+            StaffUser.first_name,
+            StaffUser.last_name,
+            StaffUser.role,
+            StaffUser.is_active,
+            StaffUser.token_version,
+            Role.permissions,
+        )
+        .join(Role, Role.name == StaffUser.role)
+        .where(StaffUser.id == staff_id)
+    )
+    row = rows[0] if rows else None
+    if row is None or not row.is_active or row.token_version != token_version:
+        raise AuthenticationFailed("The token is invalid or has expired.")
+    name = f"{row.first_name} {row.last_name}".strip() or row.email
+    return Principal(
+        kind=PrincipalKind.STAFF,
+        id=row.id,
+        label=name,
+        role=row.role,
+        permissions=_permissions(row.permissions),
+        client_address=client_address,
+    )
+
+
+async def _customer(
+    reader: Reader, customer_id: int, token_version: int, client_address: str | None
+) -> Principal:
+    rows = await reader.all(
+        select(
+            Customer.id,
+            Customer.reference,
+            Customer.first_name,
+            Customer.last_name,
+            Customer.status,
+            Customer.token_version,
+        ).where(Customer.id == customer_id)
+    )
+    row = rows[0] if rows else None
+    if row is None or row.status not in SIGN_IN_STATUSES or row.token_version != token_version:
+        raise AuthenticationFailed("The token is invalid or has expired.")
+    return Principal(
+        kind=PrincipalKind.CUSTOMER,
+        id=row.id,
+        label=f"{row.first_name} {row.last_name}".strip() or row.reference,
+        permissions=CUSTOMER_SELF_PERMISSIONS,
+        client_address=client_address,
+    )
+
+
+async def _api_key(
+    reader: Reader, engine: AsyncEngine, token: str, client_address: str | None
+) -> Principal:
+    prefix = split_api_key(token)
+    if prefix is None:
+        raise AuthenticationFailed("The token or API key is invalid.")
+    rows = await reader.all(
+        select(
+            ApiKey.id,
+            ApiKey.name,
+            ApiKey.secret_hash,
+            ApiKey.scopes,
+            ApiKey.revoked_at,
+            ApiKey.last_used_at,
+        ).where(ApiKey.prefix == prefix)
+    )
+    row = rows[0] if rows else None
+    if row is None or row.revoked_at is not None or not secret_matches(row.secret_hash, token):
+        raise AuthenticationFailed("The token or API key is invalid.")
+    now = datetime.now(UTC)
+    if row.last_used_at is None or now - row.last_used_at > API_KEY_TOUCH_INTERVAL:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
+            )
+    return Principal(
+        kind=PrincipalKind.API_KEY,
+        id=row.id,
+        label=row.name,
+        permissions=_permissions(row.scopes),
+        client_address=client_address,
+    )
+
+
+__all__ = ["ANONYMOUS", "AuthenticationFailed", "authenticate"]

@@ -1,0 +1,26 @@
+"""What every resolver of one request can reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from custgraph.auth.principal import Principal
+from custgraph.db.reader import Reader
+from custgraph.loaders.registry import Loaders
+from custgraph.settings import Settings
+
+
+@dataclass
+class Context:
+    request_id: str
+    principal: Principal
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    reader: Reader
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.reader)

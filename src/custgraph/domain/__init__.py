@@ -1,0 +1,1 @@
+"""The rules of each admin action; one function per action, one transaction each."""

@@ -1,0 +1,1 @@
+"""HTTP layer: Starlette routes and pages served next to the GraphQL API."""

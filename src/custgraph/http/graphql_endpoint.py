@@ -1,0 +1,228 @@
+"""`/graphql`: GraphQL over HTTP (POST and GET), answered as the client's Accept asks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from custgraph.auth.authenticate import AuthenticationFailed, authenticate
+from custgraph.context import Context
+from custgraph.db.reader import Reader
+from custgraph.http.negotiation import GRAPHQL_RESPONSE_JSON, response_media_type, wants_html
+from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
+from custgraph.http.request_id import request_id_from
+from custgraph.schema.errors import ErrorCode
+from custgraph.state import AppState
+
+QUERIES_ONLY = (OperationType.QUERY,)
+ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION)
+
+
+class RequestError(Exception):
+    """The HTTP request itself is unusable; answered with `status` and no `data`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: ErrorCode = ErrorCode.BAD_REQUEST,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def _parse_params(data: Any) -> GraphQLRequest:
+    if isinstance(data, list):
+        raise RequestError(400, "Batched requests are not supported; send one operation.")
+    if not isinstance(data, dict):
+        raise RequestError(400, "The request body must be a JSON object.")
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError(400, "The request has no `query` string.")
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "`variables` must be a JSON object.")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError(400, "`operationName` must be a string.")
+    return GraphQLRequest(query, variables, operation_name)
+
+
+async def _read_request(request: Request) -> GraphQLRequest:
+    if request.method == "GET":
+        params = dict(request.query_params)
+        if "variables" in params:
+            try:
+                params["variables"] = json.loads(params["variables"])
+            except ValueError:
+                raise RequestError(400, "`variables` is not valid JSON.") from None
+        return _parse_params(params)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise RequestError(415, "Send the request as `Content-Type: application/json`.")
+    body = await request.body()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, "The request body is not valid JSON.") from None
+    return _parse_params(data)
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Parse, validation and variable-coercion errors: nothing was executed."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(e.path is None for e in result.errors or ())
+    )
+
+
+def _formatted(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    # Parse errors bypass the schema's extensions; every error still gets a code.
+    extensions = dict(formatted.get("extensions") or {})
+    extensions.setdefault("code", ErrorCode.BAD_REQUEST.value)
+    extensions.setdefault("requestId", request_id)
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def _body(result: ExecutionResult, include_data: bool, request_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [_formatted(e, request_id) for e in result.errors]
+    if include_data:
+        body["data"] = result.data
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return body
+
+
+def _json_response(
+    body: dict[str, Any], status: int, media_type: str, request_id: str, **headers: str
+) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type=media_type,
+        headers={REQUEST_ID_HEADER: request_id, **headers},
+    )
+
+
+def _error_body(message: str, code: ErrorCode, request_id: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
+        ]
+    }
+
+
+class GraphQLEndpoint:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    async def handle(self, request: Request) -> Response:
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        accept = request.headers.get("accept")
+        if request.method == "GET" and wants_html(accept) and "query" not in request.query_params:
+            return self.state.graphiql_page(request_id)
+        media_type = response_media_type(accept)
+        if media_type is None:
+            return _json_response(
+                _error_body(
+                    "Accept `application/graphql-response+json` or `application/json`.",
+                    ErrorCode.BAD_REQUEST,
+                    request_id,
+                ),
+                406,
+                "application/json",
+                request_id,
+            )
+        reader = Reader(self.state.engine)
+        try:
+            return await self._execute(request, request_id, media_type, reader)
+        except RequestError as error:
+            return _json_response(
+                _error_body(error.message, error.code, request_id),
+                error.status,
+                media_type,
+                request_id,
+                **error.headers,
+            )
+        finally:
+            await reader.close()
+
+    async def _execute(
+        self, request: Request, request_id: str, media_type: str, reader: Reader
+    ) -> Response:
+        graphql_request = await _read_request(request)
+        settings = self.state.settings
+        try:
+            principal = await authenticate(
+                reader,
+                self.state.engine,
+                settings.secret_key.get_secret_value(),
+                request.headers.get("authorization"),
+                request.client.host if request.client else None,
+            )
+        except AuthenticationFailed as error:
+            raise RequestError(
+                401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
+            ) from None
+        context = Context(
+            request_id=request_id,
+            principal=principal,
+            settings=settings,
+            engine=self.state.engine,
+            session_factory=self.state.session_factory,
+            reader=reader,
+        )
+        try:
+            result = await self.state.schema.execute(
+                graphql_request.query,
+                variable_values=graphql_request.variables,
+                context_value=context,
+                operation_name=graphql_request.operation_name,
+                allowed_operation_types=QUERIES_ONLY if request.method == "GET" else ALL_OPERATIONS,
+            )
+        except InvalidOperationTypeError:
+            raise RequestError(
+                405, "Mutations are only accepted over POST.", headers={"Allow": "POST"}
+            ) from None
+        except CannotGetOperationTypeError:
+            raise RequestError(
+                400, "The document has no operation of that `operationName`."
+            ) from None
+        except MissingQueryError:
+            raise RequestError(400, "The request has no `query` string.") from None
+        request_error = _is_request_error(result)
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            status = 400 if request_error else 200
+            return _json_response(
+                _body(result, not request_error, request_id), status, media_type, request_id
+            )
+        return _json_response(_body(result, True, request_id), 200, media_type, request_id)

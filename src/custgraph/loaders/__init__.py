@@ -1,0 +1,1 @@
+"""Batched reads: one statement per relation and level, created per request."""

@@ -1,0 +1,169 @@
+"""The customer list: search, filters, every sort, keyset pagination, counting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, exists, func, literal, select, tuple_, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB, array
+
+from custgraph.db.models import Customer
+from custgraph.db.reader import Reader
+from custgraph.domain.search_text import search_terms
+from custgraph.loaders.batch import typed_tuple
+from custgraph.loaders.cursor import decode_cursor, encode_cursor, parse_datetime, parse_int
+from custgraph.schema.errors import bad_request
+
+customers = Customer.__table__
+c = customers.c
+
+
+@dataclass(frozen=True)
+class CustomerListFilter:
+    search: str | None = None
+    statuses: Sequence[str] | None = None
+    tags: Sequence[str] | None = None
+    levels: Sequence[str] | None = None
+    sales_rep_id: int | None = None
+    branch: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    email_verified: bool | None = None
+    has_orders: bool | None = None
+
+
+def _text(value: Any, argument: str) -> str:
+    if not isinstance(value, str):
+        raise bad_request(f"`{argument}` is not a valid cursor.")
+    return value
+
+
+def _decimal(value: Any, argument: str) -> Decimal:
+    try:
+        return Decimal(_text(value, argument))
+    except InvalidOperation:
+        raise bad_request(f"`{argument}` is not a valid cursor.") from None
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expressions: tuple[ColumnElement[Any], ...]
+    values: Callable[[Row[Any]], list[Any]]
+    parsers: tuple[Callable[[Any, str], Any], ...]
+
+
+SORT_KEYS: dict[str, SortKey] = {
+    "REFERENCE": SortKey((c.reference,), lambda r: [r.reference], (_text,)),
+    "NAME": SortKey(
+        (c.last_name, c.first_name), lambda r: [r.last_name, r.first_name], (_text, _text)
+    ),
+    # Erased customers have no email; they sort as the empty string.
+    "EMAIL": SortKey((func.coalesce(c.email, ""),), lambda r: [r.email or ""], (_text,)),
+    "REGISTERED_AT": SortKey((c.registered_at,), lambda r: [r.registered_at], (parse_datetime,)),
+    "UPDATED_AT": SortKey((c.updated_at,), lambda r: [r.updated_at], (parse_datetime,)),
+    "TOTAL_REVENUE": SortKey((c.total_revenue,), lambda r: [r.total_revenue], (_decimal,)),
+    "POINTS_BALANCE": SortKey((c.points_balance,), lambda r: [r.points_balance], (parse_int,)),
+}
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _tags_any(tags: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        matches: ColumnElement[bool] = type_coerce(c.tags, JSONB).has_any(array(list(tags)))
+        return matches
+    tag = func.json_each(c.tags).table_valued("value")
+    return exists(select(literal(1)).select_from(tag).where(tag.c.value.in_(list(tags))))
+
+
+def filter_conditions(flt: CustomerListFilter, dialect: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if flt.search:
+        for term in search_terms(flt.search):
+            conditions.append(c.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    if flt.statuses:
+        conditions.append(c.status.in_(list(flt.statuses)))
+    if flt.tags:
+        conditions.append(_tags_any(flt.tags, dialect))
+    if flt.levels:
+        conditions.append(c.level.in_(list(flt.levels)))
+    if flt.sales_rep_id is not None:
+        conditions.append(c.sales_rep_id == flt.sales_rep_id)
+    if flt.branch is not None:
+        conditions.append(c.branch == flt.branch)
+    if flt.registered_from is not None:
+        conditions.append(c.registered_at >= datetime.combine(flt.registered_from, time(), UTC))
+    if flt.registered_to is not None:
+        end = datetime.combine(flt.registered_to + timedelta(days=1), time(), UTC)
+        conditions.append(c.registered_at < end)
+    if flt.email_verified is not None:
+        conditions.append(c.email_verified == flt.email_verified)
+    if flt.has_orders is not None:
+        conditions.append(c.order_count > 0 if flt.has_orders else c.order_count == 0)
+    return conditions
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    rows: list[Row[Any]]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _position(cursor: str, sort: str, key: SortKey, argument: str) -> list[Any]:
+    values = decode_cursor(cursor, argument)
+    if values[0] != sort or len(values) != len(key.parsers) + 2:
+        raise bad_request(f"`{argument}` is a cursor of another sort; sorted by {sort} now.")
+    parsed = [parse(v, argument) for parse, v in zip(key.parsers, values[1:-1], strict=True)]
+    return [*parsed, parse_int(values[-1], argument)]
+
+
+async def fetch_customer_page(
+    reader: Reader,
+    flt: CustomerListFilter,
+    *,
+    sort: str,
+    descending: bool,
+    size: int,
+    backward: bool,
+    after: str | None,
+    before: str | None,
+) -> CustomerPage:
+    """One page of customers in a stable total order (the sort, then id)."""
+    key = SORT_KEYS[sort]
+    ordered = tuple_(*key.expressions, c.id)
+    conditions = filter_conditions(flt, reader.dialect)
+    columns = (*key.expressions, c.id)
+    if after is not None:
+        bound = typed_tuple(columns, _position(after, sort, key, "after"))
+        conditions.append(ordered < bound if descending else ordered > bound)
+    if before is not None:
+        bound = typed_tuple(columns, _position(before, sort, key, "before"))
+        conditions.append(ordered > bound if descending else ordered < bound)
+    reverse = descending != backward  # read from the end when paging backwards
+    order_by = [e.desc() if reverse else e.asc() for e in (*key.expressions, c.id)]
+    statement = select(customers).where(and_(True, *conditions)).order_by(*order_by)
+    rows = list(await reader.all(statement.limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    if backward:
+        rows.reverse()
+    return CustomerPage(
+        rows=rows,
+        cursors=[encode_cursor(sort, *key.values(r), r.id) for r in rows],
+        has_next_page=more if not backward else before is not None,
+        has_previous_page=more if backward else after is not None,
+    )
+
+
+async def count_customers(reader: Reader, flt: CustomerListFilter) -> int:
+    conditions = filter_conditions(flt, reader.dialect)
+    statement = select(func.count()).select_from(customers).where(and_(True, *conditions))
+    return int(await reader.scalar(statement))

@@ -1,0 +1,133 @@
+"""The loaders of one request, created on first use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import FromClause, Select, select
+
+from custgraph.db.models import (
+    Address,
+    CreditEntry,
+    CustomerEvent,
+    CustomFieldDefinition,
+    CustomFieldValue,
+    GiftCard,
+    Membership,
+    Note,
+    Notification,
+    Order,
+    OrderLine,
+    PointsEntry,
+    StaffUser,
+)
+from custgraph.db.models import Customer as CustomerRow
+from custgraph.db.reader import Reader
+from custgraph.loaders.batch import CountByParent, NewestFirstPage, RowById, RowsByParent
+
+# Connections under a customer, newest first: (table, sort column).
+PAGED_RELATIONS: dict[str, tuple[FromClause, str]] = {
+    "orders": (Order.__table__, "placed_at"),
+    "points": (PointsEntry.__table__, "created_at"),
+    "credit": (CreditEntry.__table__, "created_at"),
+    "notes": (Note.__table__, "created_at"),
+    "events": (CustomerEvent.__table__, "created_at"),
+    "notifications": (Notification.__table__, "created_at"),
+}
+
+_customers = CustomerRow.__table__
+_staff = StaffUser.__table__
+_addresses = Address.__table__
+_gift_cards = GiftCard.__table__
+_memberships = Membership.__table__
+_order_lines = OrderLine.__table__
+_values = CustomFieldValue.__table__
+_definitions = CustomFieldDefinition.__table__
+
+STAFF_PUBLIC_COLUMNS = (
+    _staff.c.id,
+    _staff.c.email,
+    _staff.c.first_name,
+    _staff.c.last_name,
+    _staff.c.role,
+    _staff.c.is_active,
+    _staff.c.created_at,
+    _staff.c.last_login_at,
+)
+
+
+class Loaders:
+    """Per-request registry; nothing here outlives the request."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.customer = RowById(reader, select(_customers))
+        self.staff_user = RowById(reader, select(*STAFF_PUBLIC_COLUMNS))
+        self.addresses = RowsByParent(
+            reader,
+            select(_addresses).order_by(_addresses.c.customer_id, _addresses.c.id),
+            "customer_id",
+        )
+        self.gift_cards = RowsByParent(
+            reader,
+            select(_gift_cards).order_by(
+                _gift_cards.c.customer_id, _gift_cards.c.created_at.desc(), _gift_cards.c.id.desc()
+            ),
+            "customer_id",
+        )
+        self.memberships = RowsByParent(
+            reader,
+            select(_memberships).order_by(_memberships.c.customer_id, _memberships.c.started_on),
+            "customer_id",
+        )
+        self.custom_fields = RowsByParent(
+            reader,
+            select(
+                _values.c.customer_id,
+                _values.c.value,
+                _values.c.updated_at,
+                _definitions.c.key,
+                _definitions.c.label,
+                _definitions.c.type,
+            )
+            .join(_definitions, _definitions.c.id == _values.c.definition_id)
+            .order_by(_values.c.customer_id, _definitions.c.key),
+            "customer_id",
+        )
+        self.order_lines = RowsByParent(
+            reader,
+            select(_order_lines).order_by(_order_lines.c.order_id, _order_lines.c.id),
+            "order_id",
+        )
+        self._pages: dict[tuple[Any, ...], NewestFirstPage] = {}
+        self._counts: dict[str, CountByParent] = {}
+        self._node_rows: dict[str, RowById] = {}
+
+    def node_row(self, type_name: str, statement: Select[Any]) -> RowById:
+        """Rows of one node type by id, for `node` and `nodes`."""
+        loader = self._node_rows.get(type_name)
+        if loader is None:
+            loader = self.customer if type_name == "Customer" else RowById(self.reader, statement)
+            self._node_rows[type_name] = loader
+        return loader
+
+    def page(
+        self, relation: str, first: int, after: tuple[datetime, int] | None
+    ) -> NewestFirstPage:
+        """The loader of one page shape; parents asking for the same shape share it."""
+        key = (relation, first, after)
+        loader = self._pages.get(key)
+        if loader is None:
+            table, sort = PAGED_RELATIONS[relation]
+            loader = NewestFirstPage(self.reader, table, "customer_id", sort, first, after)
+            self._pages[key] = loader
+        return loader
+
+    def count(self, relation: str) -> CountByParent:
+        loader = self._counts.get(relation)
+        if loader is None:
+            table, _ = PAGED_RELATIONS[relation]
+            loader = CountByParent(self.reader, table, "customer_id")
+            self._counts[relation] = loader
+        return loader

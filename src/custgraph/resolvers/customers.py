@@ -1,0 +1,85 @@
+"""Root fields that read customers: `customer` and `customers`."""
+
+from __future__ import annotations
+
+from strawberry.types import Info
+
+from custgraph.auth.permissions import Permission
+from custgraph.loaders.customer_list import (
+    CustomerListFilter,
+    count_customers,
+    fetch_customer_page,
+)
+from custgraph.resolvers.access import require, require_on_customer
+from custgraph.schema.customer import Customer
+from custgraph.schema.customer_list import CustomerFilter, CustomerSort
+from custgraph.schema.enums import CustomerSortField, SortDirection
+from custgraph.schema.errors import not_found
+from custgraph.schema.global_id import decode_id_of
+from custgraph.schema.pagination import Connection, build_connection, page_size
+
+
+async def resolve_customer(info: Info, id: str) -> Customer | None:
+    customer_id = decode_id_of("Customer", id)
+    require_on_customer(info, Permission.CUSTOMERS_READ, customer_id)
+    row = await info.context.loaders.customer.load(customer_id)
+    if row is None:
+        raise not_found("Customer not found.")
+    return Customer.from_row(row, info.context.settings.currency)
+
+
+def _list_filter(search: str | None, flt: CustomerFilter | None) -> CustomerListFilter:
+    if flt is None:
+        return CustomerListFilter(search=search)
+    return CustomerListFilter(
+        search=search,
+        statuses=[s.name for s in flt.status] if flt.status else None,
+        tags=flt.tags,
+        levels=flt.level,
+        sales_rep_id=decode_id_of("StaffUser", flt.sales_rep_id, "filter.salesRepId")
+        if flt.sales_rep_id is not None
+        else None,
+        branch=flt.branch,
+        registered_from=flt.registered_from,
+        registered_to=flt.registered_to,
+        email_verified=flt.email_verified,
+        has_orders=flt.has_orders,
+    )
+
+
+async def resolve_customers(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    search: str | None,
+    filter: CustomerFilter | None,
+    sort: CustomerSort | None,
+) -> Connection[Customer]:
+    require(info, Permission.CUSTOMERS_READ)
+    size = page_size(first, last)
+    list_filter = _list_filter(search, filter)
+    reader = info.context.reader
+    page = await fetch_customer_page(
+        reader,
+        list_filter,
+        sort=(sort.field if sort else CustomerSortField.REFERENCE).name,
+        descending=sort is not None and sort.direction is SortDirection.DESC,
+        size=size,
+        backward=last is not None,
+        after=after,
+        before=before,
+    )
+    currency = info.context.settings.currency
+
+    async def count() -> int:
+        return await count_customers(reader, list_filter)
+
+    return build_connection(
+        [Customer.from_row(r, currency) for r in page.rows],
+        page.cursors,
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+        count=count,
+    )

@@ -1,0 +1,1 @@
+"""The GraphQL schema: types, inputs, payloads, enums, and each field's permission."""

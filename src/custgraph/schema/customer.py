@@ -1,0 +1,237 @@
+"""The customer and everything read through it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from custgraph.auth.permissions import Permission
+from custgraph.resolvers.nested import newest_first
+from custgraph.schema.activity import CustomerEvent, Notification
+from custgraph.schema.address import Address
+from custgraph.schema.custom_fields import CustomFieldValue
+from custgraph.schema.enums import CustomerStatus, Gender
+from custgraph.schema.giftcards import GiftCard
+from custgraph.schema.global_id import encode_global_id
+from custgraph.schema.ledgers import CreditEntry, PointsEntry
+from custgraph.schema.loyalty import Membership
+from custgraph.schema.money import Money, money
+from custgraph.schema.node import Node
+from custgraph.schema.notes import Note
+from custgraph.schema.orders import Order
+from custgraph.schema.pagination import Connection
+from custgraph.schema.permissions import needs, requires_text
+from custgraph.schema.staff import StaffUser
+
+P = Permission
+
+
+def _guarded(permission: Permission, description: str) -> Any:
+    """A field (or resolver) that needs `permission` beyond reading the customer."""
+    return strawberry.field(
+        description=description + requires_text(permission), extensions=[needs(permission)]
+    )
+
+
+@strawberry.type(description="An identity document on file.")
+class IdDocument:
+    type: str = strawberry.field(description="Kind of document, e.g. `PASSPORT`.")
+    number: str = strawberry.field(description="Document number.")
+
+
+@strawberry.type(description="Multi-factor authentication settings.")
+class Mfa:
+    customer_id: strawberry.Private[int]
+    enabled: bool = strawberry.field(description="Whether a second factor is required.")
+    phone: str | None = _guarded(P.CUSTOMERS_READ_PII, "Phone receiving the codes, E.164.")
+
+
+@strawberry.type(description="A customer of the shop, with everything around them.")
+class Customer(Node):
+    customer_id: strawberry.Private[int]
+    sales_rep_id: strawberry.Private[int | None]
+    merged_into_id: strawberry.Private[int | None]
+    # Identity
+    reference: str = strawberry.field(description="Unique human-readable reference.")
+    external_id: str | None = strawberry.field(description="ERP or partner id, unique when set.")
+    account_number: str | None = strawberry.field(description="Account number (B2B).")
+    # Person
+    salutation: str | None = strawberry.field(description="Salutation, e.g. `Mr`.")
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    display_name: str = strawberry.field(description="Name to show: person, company or reference.")
+    email: str | None = _guarded(P.CUSTOMERS_READ_PII, "Email address; used to sign in.")
+    email_verified: bool = strawberry.field(description="Whether the email was verified.")
+    phone: str | None = _guarded(P.CUSTOMERS_READ_PII, "Phone number, E.164.")
+    company: str | None = strawberry.field(description="Company name.")
+    gender: Gender = strawberry.field(description="Gender as stated.")
+    date_of_birth: date | None = _guarded(P.CUSTOMERS_READ_PII, "Date of birth.")
+    locale: str | None = strawberry.field(description="Preferred locale, e.g. `de-DE`.")
+    city: str | None = strawberry.field(description="City of residence.")
+    id_document: IdDocument | None = _guarded(P.CUSTOMERS_READ_PII, "Identity document on file.")
+    # State
+    status: CustomerStatus = strawberry.field(description="Lifecycle status.")
+    registered_at: datetime = strawberry.field(description="When the customer registered.")
+    updated_at: datetime = strawberry.field(description="When the record last changed.")
+    version: int = strawberry.field(description="Grows by one on every write; for expectedVersion.")
+    registration_code: str | None = strawberry.field(description="Code used at registration.")
+    referral_code: str | None = strawberry.field(description="Code to refer others.")
+    mfa: Mfa = strawberry.field(description="Multi-factor authentication settings.")
+    # Commercial
+    tags: list[str] = strawberry.field(description="Free tags, e.g. `VIP`.")
+    price_list: str | None = strawberry.field(description="Price list applied to this customer.")
+    discount_group: str | None = strawberry.field(description="Discount group.")
+    payment_terms: str | None = strawberry.field(description="Payment terms, e.g. `NET30`.")
+    credit_limit: Money | None = strawberry.field(description="Credit limit for invoices.")
+    branch: str | None = strawberry.field(description="Branch serving the customer.")
+    department: str | None = strawberry.field(description="Department at the customer.")
+    commission_reduced_percent: Decimal | None = strawberry.field(
+        description="Reduced sales commission, in percent."
+    )
+    # Loyalty and money
+    level: str | None = _guarded(P.LOYALTY_READ, "Loyalty level, e.g. `Gold`.")
+    points_balance: int | None = _guarded(P.LOYALTY_READ, "Loyalty points balance.")
+    credit_balance: Money | None = _guarded(P.CREDIT_READ, "Store credit balance.")
+    total_revenue: Money | None = _guarded(P.ORDERS_READ, "Revenue of all orders.")
+    order_count: int | None = _guarded(P.ORDERS_READ, "Number of orders.")
+
+    @strawberry.field(description="The customer's addresses.")
+    async def addresses(self, info: Info) -> list[Address]:
+        rows = await info.context.loaders.addresses.load(self.customer_id)
+        return [Address.from_row(r) for r in rows]
+
+    @strawberry.field(description="The default billing address.")
+    async def default_billing_address(self, info: Info) -> Address | None:
+        rows = await info.context.loaders.addresses.load(self.customer_id)
+        return next((Address.from_row(r) for r in rows if r.is_default_billing), None)
+
+    @strawberry.field(description="The default shipping address.")
+    async def default_shipping_address(self, info: Info) -> Address | None:
+        rows = await info.context.loaders.addresses.load(self.customer_id)
+        return next((Address.from_row(r) for r in rows if r.is_default_shipping), None)
+
+    @_guarded(P.ORDERS_READ, "Orders, newest first.")
+    async def orders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Order] | None:
+        return await newest_first(info, "orders", self.customer_id, first, after, Order.from_row)
+
+    @_guarded(P.LOYALTY_READ, "Loyalty points ledger, newest first.")
+    async def points_history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PointsEntry] | None:
+        return await newest_first(
+            info, "points", self.customer_id, first, after, PointsEntry.from_row
+        )
+
+    @_guarded(P.CREDIT_READ, "Store credit ledger, newest first.")
+    async def credit_history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CreditEntry] | None:
+        return await newest_first(
+            info, "credit", self.customer_id, first, after, CreditEntry.from_row
+        )
+
+    @_guarded(P.GIFTCARDS_READ, "Gift cards, newest first.")
+    async def gift_cards(self, info: Info) -> list[GiftCard] | None:
+        rows = await info.context.loaders.gift_cards.load(self.customer_id)
+        return [GiftCard.from_row(r) for r in rows]
+
+    @_guarded(P.NOTES_READ, "Staff notes, newest first.")
+    async def notes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Note] | None:
+        return await newest_first(info, "notes", self.customer_id, first, after, Note.from_row)
+
+    @_guarded(P.AUDIT_READ, "Activity log: who did what and when, newest first.")
+    async def events(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CustomerEvent] | None:
+        return await newest_first(
+            info, "events", self.customer_id, first, after, CustomerEvent.from_row
+        )
+
+    @_guarded(P.AUDIT_READ, "Messages sent to the customer, newest first.")
+    async def notifications(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Notification] | None:
+        return await newest_first(
+            info, "notifications", self.customer_id, first, after, Notification.from_row
+        )
+
+    @_guarded(P.LOYALTY_READ, "Loyalty and club memberships.")
+    async def memberships(self, info: Info) -> list[Membership] | None:
+        rows = await info.context.loaders.memberships.load(self.customer_id)
+        return [Membership.from_row(r) for r in rows]
+
+    @strawberry.field(description="Values of admin-defined custom fields.")
+    async def custom_fields(self, info: Info) -> list[CustomFieldValue]:
+        rows = await info.context.loaders.custom_fields.load(self.customer_id)
+        return [CustomFieldValue.from_row(r) for r in rows]
+
+    @strawberry.field(description="The staff user responsible for this customer.")
+    async def sales_rep(self, info: Info) -> StaffUser | None:
+        if self.sales_rep_id is None:
+            return None
+        row = await info.context.loaders.staff_user.load(self.sales_rep_id)
+        return StaffUser.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The customer this one was merged into, if MERGED.")
+    async def merged_into(self, info: Info) -> Customer | None:
+        target = self.merged_into_id
+        if target is None or not info.context.principal.can(P.CUSTOMERS_READ, target):
+            return None
+        row = await info.context.loaders.customer.load(target)
+        return Customer.from_row(row, info.context.settings.currency) if row else None
+
+    @classmethod
+    def from_row(cls, row: Any, currency: str) -> Customer:
+        first, last = row.first_name, row.last_name
+        return cls(
+            id=strawberry.ID(encode_global_id("Customer", row.id)),
+            customer_id=row.id,
+            sales_rep_id=row.sales_rep_id,
+            merged_into_id=row.merged_into_id,
+            reference=row.reference,
+            external_id=row.external_id,
+            account_number=row.account_number,
+            salutation=row.salutation,
+            first_name=first,
+            last_name=last,
+            display_name=f"{first} {last}".strip() or row.company or row.reference,
+            email=row.email,
+            email_verified=row.email_verified,
+            phone=row.phone,
+            company=row.company,
+            gender=Gender(row.gender),
+            date_of_birth=row.date_of_birth,
+            locale=row.locale,
+            city=row.city,
+            id_document=IdDocument(type=row.id_document_type, number=row.id_document_number)
+            if row.id_document_type and row.id_document_number
+            else None,
+            status=CustomerStatus(row.status),
+            registered_at=row.registered_at,
+            updated_at=row.updated_at,
+            version=row.version,
+            registration_code=row.registration_code,
+            referral_code=row.referral_code,
+            mfa=Mfa(customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone),
+            tags=list(row.tags or ()),
+            price_list=row.price_list,
+            discount_group=row.discount_group,
+            payment_terms=row.payment_terms,
+            credit_limit=money(row.credit_limit, currency),
+            branch=row.branch,
+            department=row.department,
+            commission_reduced_percent=row.commission_reduced_percent,
+            level=row.level,
+            points_balance=row.points_balance,
+            credit_balance=Money(amount=row.credit_balance, currency=currency),
+            total_revenue=Money(amount=row.total_revenue, currency=currency),
+            order_count=row.order_count,
+        )

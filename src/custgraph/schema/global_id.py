@@ -1,0 +1,33 @@
+"""Relay global ids: base64 of `TypeName:databaseId`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from custgraph.schema.errors import bad_request
+
+
+def encode_global_id(type_name: str, db_id: int) -> str:
+    return base64.b64encode(f"{type_name}:{db_id}".encode()).decode()
+
+
+def decode_global_id(global_id: str) -> tuple[str, int]:
+    """(type name, database id) of a well-formed id; BAD_REQUEST otherwise."""
+    try:
+        raw = base64.b64decode(global_id.encode(), validate=True).decode()
+        type_name, _, db_id = raw.partition(":")
+        value = int(db_id)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise bad_request(f"'{global_id[:64]}' is not a valid id.") from None
+    if not type_name or value <= 0 or str(value) != db_id:
+        raise bad_request(f"'{global_id[:64]}' is not a valid id.")
+    return type_name, value
+
+
+def decode_id_of(type_name: str, global_id: str, argument: str = "id") -> int:
+    """The database id of a global id that must name a `type_name`."""
+    actual, db_id = decode_global_id(global_id)
+    if actual != type_name:
+        raise bad_request(f"`{argument}` must be a {type_name} id, not a {actual} id.")
+    return db_id

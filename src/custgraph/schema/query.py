@@ -1,0 +1,67 @@
+"""The root Query type: thin fields that hand over to `resolvers/`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from custgraph.resolvers.access import signed_in
+from custgraph.resolvers.customers import resolve_customer, resolve_customers
+from custgraph.resolvers.node import resolve_node, resolve_nodes
+from custgraph.schema.customer import Customer
+from custgraph.schema.customer_list import CustomerFilter, CustomerSort
+from custgraph.schema.node import Node
+from custgraph.schema.pagination import Connection
+from custgraph.schema.viewer import Viewer, viewer_kind
+
+
+@strawberry.type(description="Everything that can be read.")
+class Query:
+    @strawberry.field(description="One customer by id.")
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        return await resolve_customer(info, id)
+
+    @strawberry.field(
+        description="Customers, searched, filtered and sorted, a page at a time "
+        "(`first` defaults to 20, at most 100)."
+    )
+    async def customers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Matches reference, names, email and phone, case-insensitively."
+            ),
+        ] = None,
+        filter: CustomerFilter | None = None,
+        sort: CustomerSort | None = None,
+    ) -> Connection[Customer]:
+        return await resolve_customers(info, first, after, last, before, search, filter, sort)
+
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="Objects by their global ids (at most 100), in order.")
+    def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        items: list[Awaitable[Node | None]] = resolve_nodes(info, list(ids))
+        return items  # type: ignore[return-value]
+
+    @strawberry.field(description="Who is calling, with their permissions.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = signed_in(info)
+        return Viewer(
+            kind=viewer_kind(principal.kind),
+            name=principal.label,
+            role=principal.role,
+            permissions=sorted(p.value for p in principal.permissions),
+            principal_id=principal.id,
+        )

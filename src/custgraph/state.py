@@ -1,0 +1,21 @@
+"""What the app holds for its whole life: settings, engine, schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.responses import Response
+
+from custgraph.schema.build import Schema
+from custgraph.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    schema: Schema
+    graphiql_page: Callable[[str], Response]

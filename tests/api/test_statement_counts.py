@@ -1,0 +1,59 @@
+"""No N+1: the statements a nested query runs do not grow with the page size."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from custgraph.db.models import Customer
+from custgraph.schema.global_id import encode_global_id
+from tests.api.queries import DETAIL, LIST_PAGE
+from tests.conftest import SeededWorld
+from tests.support.client import GraphQLClient
+from tests.support.statements import recorded
+from tests.support.truth import fetch
+
+# The list page's nested relations: addresses, orders (+ their count), points entries,
+# gift cards, notes.
+LIST_PAGE_RELATIONS = 6
+# The principal's look-up, the page, and its count.
+LIST_PAGE_FIXED = 3
+
+
+async def _statements(seeded: SeededWorld, gql: GraphQLClient, query: str, variables: dict) -> int:
+    with recorded(seeded.app.state.engine) as log:
+        (await gql(query, variables)).ok()
+    return log.count
+
+
+async def test_list_page_runs_the_same_statements_for_10_and_100_customers(
+    seeded: SeededWorld, gql: GraphQLClient
+) -> None:
+    small = await _statements(seeded, gql, LIST_PAGE, {"first": 10})
+    large = await _statements(seeded, gql, LIST_PAGE, {"first": 100})
+    assert small == large
+    assert large <= LIST_PAGE_FIXED + LIST_PAGE_RELATIONS
+
+
+async def test_detail_query_runs_at_most_one_statement_per_relation(
+    seeded: SeededWorld, gql: GraphQLClient
+) -> None:
+    rows = await fetch(
+        seeded.app.state.engine, select(Customer.id).order_by(Customer.order_count.desc()).limit(2)
+    )
+    counts = [
+        await _statements(seeded, gql, DETAIL, {"id": encode_global_id("Customer", r.id)})
+        for r in rows
+    ]
+    # principal, customer, sales rep, addresses, 6 paged relations + 6 counts, order lines,
+    # gift cards, memberships, custom fields; merged-into only when set.
+    assert max(counts) <= 2 + 1 + 1 + 12 + 1 + 3
+
+
+async def test_order_lines_under_a_list_are_loaded_in_one_statement(
+    seeded: SeededWorld, gql: GraphQLClient
+) -> None:
+    query = """query($first: Int!) { customers(first: $first) { nodes {
+        orders(first: 5) { nodes { lines { sku } } } } } }"""
+    small = await _statements(seeded, gql, query, {"first": 5})
+    large = await _statements(seeded, gql, query, {"first": 60})
+    assert small == large == 4  # principal, page, orders, lines

@@ -1,0 +1,89 @@
+"""Fixtures: real databases, the app served over HTTP, clients signed in as each role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from custgraph.auth.permissions import BUILTIN_ROLES
+from custgraph.auth.tokens import issue_token
+from custgraph.db.engine import create_engine, create_session_factory
+from custgraph.domain.staff_accounts import create_staff_user
+from custgraph.seed import seed_customers
+from custgraph.settings import Settings
+from tests.support.client import GraphQLClient
+from tests.support.databases import Databases, backend
+from tests.support.server import ServedApp, served
+
+TEST_SECRET = "test-secret-key-not-for-production"
+SEEDED_CUSTOMERS = 60
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def pytest_report_header() -> str:
+    return f"custgraph database backend: {backend()}"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("databases"))
+    yield dbs
+    await dbs.drop_all()
+
+
+def settings_for(url: str) -> Settings:
+    return Settings(database_url=url, secret_key=TEST_SECRET, smtp_url=None)
+
+
+@dataclass
+class SeededWorld:
+    """A database seeded once per run, read (never written) by the read-path tests."""
+
+    app: ServedApp
+    tokens: dict[str, str]  # role name -> staff bearer token
+    staff_ids: dict[str, int]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def seeded(databases: Databases) -> AsyncIterator[SeededWorld]:
+    url = await databases.create("seeded")
+    settings = settings_for(url)
+    engine = create_engine(settings, pooled=False)
+    try:
+        await seed_customers(engine, SEEDED_CUSTOMERS, 7, currency=settings.currency)
+        sessions = create_session_factory(engine)
+        tokens, ids = {}, {}
+        for role in BUILTIN_ROLES:
+            user = await create_staff_user(
+                sessions,
+                email=f"{role.lower()}@staff.example.com",
+                role=role,
+                password=STAFF_PASSWORD,
+                first_name=role.title(),
+                last_name="Tester",
+            )
+            ids[role] = user.id
+            tokens[role], _ = issue_token(
+                TEST_SECRET, "staff", user.id, user.token_version, timedelta(hours=1)
+            )
+    finally:
+        await engine.dispose()
+    async with served(settings) as app:
+        yield SeededWorld(app=app, tokens=tokens, staff_ids=ids)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http(seeded: SeededWorld) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=seeded.app.base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient, seeded: SeededWorld) -> GraphQLClient:
+    """A client signed in as an OWNER of the seeded world."""
+    return GraphQLClient(http, seeded.tokens["OWNER"])

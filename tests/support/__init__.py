@@ -1,0 +1,1 @@
+"""Test support: databases, a served app, and a GraphQL client."""
