@@ -21,6 +21,9 @@ class Context:
     session_factory: async_sessionmaker[AsyncSession]
     reader: Reader
     loaders: Loaders = field(init=False)
+    # Customers this caller may read as their owner within this request only: the
+    # record a registration or sign-in just created or proved.
+    granted_customer_ids: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

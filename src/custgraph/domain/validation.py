@@ -33,3 +33,12 @@ def checked_password(password: str, field: Sequence[str] = ("password",)) -> str
             "TOO_LONG", f"Passwords may have at most {MAX_PASSWORD_LENGTH} characters.", field
         )
     return password
+
+
+def person_name(value: str, field: Sequence[str], max_length: int = 100) -> str:
+    name = value.strip()
+    if not name:
+        raise DomainError("REQUIRED", "A name is required.", field)
+    if len(name) > max_length:
+        raise DomainError("TOO_LONG", f"Names have at most {max_length} characters.", field)
+    return name

@@ -13,6 +13,7 @@ from custgraph.schema.actor import Actor
 from custgraph.schema.enums import DeliveryStatus, NotificationChannel
 from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.node import Node
+from custgraph.schema.permissions import may
 
 # Fields whose values in the activity log are personal data.
 PII_FIELDS = frozenset(
@@ -42,7 +43,7 @@ class CustomerEvent(Node):
         "unless the reader has `customers:read_pii`."
     )
     def changes(self, info: Info) -> list[FieldChange]:
-        show_pii = info.context.principal.can(Permission.CUSTOMERS_READ_PII, self.customer_id)
+        show_pii = may(info, Permission.CUSTOMERS_READ_PII, self.customer_id)
         result = []
         for change in self.raw_changes:
             hidden = change["field"] in PII_FIELDS and not show_pii
@@ -88,7 +89,7 @@ class Notification(Node):
     def recipient(self, info: Info) -> str | None:
         if self.raw_recipient is None:
             return None
-        if info.context.principal.can(Permission.CUSTOMERS_READ_PII, self.customer_id):
+        if may(info, Permission.CUSTOMERS_READ_PII, self.customer_id):
             return self.raw_recipient
         return MASK
 

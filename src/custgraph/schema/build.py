@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
+from custgraph.schema.anonymous_gate import AnonymousGate
 from custgraph.schema.error_masking import ContractErrors
 from custgraph.schema.giftcards import GiftCard
 from custgraph.schema.ledgers import CreditEntry, PointsEntry
@@ -20,6 +21,7 @@ from custgraph.schema.notes import Note
 from custgraph.schema.orders import Order
 from custgraph.schema.query import Query
 from custgraph.schema.staff import StaffUser
+from custgraph.schema.staff_admin import ApiKey
 
 # Types reachable only through `node`; listed so the schema knows them.
 NODE_TYPES: list[Any] = [
@@ -33,6 +35,7 @@ NODE_TYPES: list[Any] = [
     Notification,
     Membership,
     StaffUser,
+    ApiKey,
 ]
 
 
@@ -51,6 +54,7 @@ def build_schema() -> Schema:
         types=NODE_TYPES,
         extensions=[
             ContractErrors,
+            AnonymousGate,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

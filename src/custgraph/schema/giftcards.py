@@ -12,6 +12,7 @@ from custgraph.auth.permissions import Permission
 from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money
 from custgraph.schema.node import Node
+from custgraph.schema.permissions import may
 
 
 @strawberry.type(description="A gift card issued to a customer.")
@@ -31,7 +32,7 @@ class GiftCard(Node):
         "else its last four characters."
     )
     def code(self, info: Info) -> str:
-        if info.context.principal.can(Permission.GIFTCARDS_WRITE, self.customer_id):
+        if may(info, Permission.GIFTCARDS_WRITE, self.customer_id):
             return self.full_code
         return self.full_code[-4:]
 

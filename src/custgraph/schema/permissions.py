@@ -8,6 +8,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
+from custgraph.auth.principal import CUSTOMER_SELF_PERMISSIONS
 
 
 class Needs(BasePermission):
@@ -20,9 +21,17 @@ class Needs(BasePermission):
         self.message = f"Requires the `{permission.value}` permission."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = info.context.principal
         customer_id = getattr(source, "customer_id", None)
-        return bool(principal.can(self.permission, customer_id))
+        return may(info, self.permission, customer_id)
+
+
+def may(info: Info, permission: Permission, customer_id: int | None) -> bool:
+    """The per-field decision: the principal's permissions, or a grant for this request."""
+    if info.context.principal.can(permission, customer_id):
+        return True
+    return customer_id in info.context.granted_customer_ids and (
+        permission in CUSTOMER_SELF_PERMISSIONS
+    )
 
 
 def needs(permission: Permission) -> PermissionExtension:

@@ -11,10 +11,13 @@ from strawberry.types import Info
 from custgraph.resolvers.access import signed_in
 from custgraph.resolvers.customers import resolve_customer, resolve_customers
 from custgraph.resolvers.node import resolve_node, resolve_nodes
+from custgraph.resolvers.staff_admin import resolve_api_keys, resolve_staff_users
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
 from custgraph.schema.node import Node
 from custgraph.schema.pagination import Connection
+from custgraph.schema.staff import StaffUser
+from custgraph.schema.staff_admin import ApiKey
 from custgraph.schema.viewer import Viewer, viewer_kind
 
 
@@ -54,6 +57,14 @@ class Query:
     def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         items: list[Awaitable[Node | None]] = resolve_nodes(info, list(ids))
         return items  # type: ignore[return-value]
+
+    @strawberry.field(description="Staff users. Requires `staff:manage`.")
+    async def staff_users(self, info: Info) -> list[StaffUser]:
+        return await resolve_staff_users(info)
+
+    @strawberry.field(description="Partner API keys with their last use. Requires `staff:manage`.")
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        return await resolve_api_keys(info)
 
     @strawberry.field(description="Who is calling, with their permissions.")
     def viewer(self, info: Info) -> Viewer:

@@ -40,6 +40,9 @@ class UserErrorCode(Enum):
     TOO_MANY_ATTEMPTS = strawberry.enum_value(
         "TOO_MANY_ATTEMPTS", description="Too many failed attempts; wait and retry."
     )
+    INVALID_TOKEN = strawberry.enum_value(
+        "INVALID_TOKEN", description="The link or token is invalid, used or expired."
+    )
     NOT_ALLOWED = strawberry.enum_value(
         "NOT_ALLOWED", description="The rules do not allow this action here."
     )

@@ -18,7 +18,7 @@ from custgraph.db.models.customer import (
     Membership,
 )
 from custgraph.db.models.identity import ApiKey, Role, StaffUser
-from custgraph.db.models.records import ActionToken, IdempotencyRecord
+from custgraph.db.models.records import ActionToken, IdempotencyRecord, SignInFailure
 
 __all__ = [
     "ActionToken",
@@ -41,5 +41,6 @@ __all__ = [
     "OutboxMessage",
     "PointsEntry",
     "Role",
+    "SignInFailure",
     "StaffUser",
 ]
