@@ -13,7 +13,7 @@ The database must already hold schema `ref` (/work/shared/bench/ref_schema.sql).
    `custgraph.domain.search_text.customer_search_text` in Python and fixed where it differs);
 4. advances the id sequences and runs ANALYZE;
 5. creates the staff user `bench-owner@bench.example` (role OWNER) if missing and prints a
-   bearer token for it, signed with $CUSTGRAPH_SECRET_KEY (default `bench-secret`), alone on
+   bearer token for it, signed with $CUSTGRAPH_SECRET_KEY (default DEFAULT_SECRET below), alone on
    the last line of stdout (progress goes to stderr).
 """
 
@@ -24,7 +24,6 @@ import asyncio
 import os
 import sys
 import time
-import warnings
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -41,7 +40,7 @@ from custgraph.domain.staff_accounts import create_staff_user
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/custgraph_bench"
 OWNER_EMAIL = "bench-owner@bench.example"
-DEFAULT_SECRET = "bench-secret"
+DEFAULT_SECRET = "bench-secret-for-loopback-benchmarks-only"
 TOKEN_TTL = timedelta(hours=6)
 
 # custgraph's tables that hold customer data; emptied before every load.
@@ -239,9 +238,7 @@ async def owner_token(url: str, secret: str) -> str:
                 last_name="Owner",
             )
             log(f"  created staff user {OWNER_EMAIL} (OWNER)")
-        with warnings.catch_warnings():  # PyJWT warns about short HMAC keys such as ours
-            warnings.simplefilter("ignore")
-            token, _ = issue_token(secret, "staff", user.id, user.token_version, TOKEN_TTL)
+        token, _ = issue_token(secret, "staff", user.id, user.token_version, TOKEN_TTL)
         return token
     finally:
         await engine.dispose()
@@ -253,7 +250,7 @@ def main() -> None:
     parser.add_argument(
         "--secret",
         default=os.environ.get("CUSTGRAPH_SECRET_KEY", DEFAULT_SECRET),
-        help="the server's CUSTGRAPH_SECRET_KEY (default: $CUSTGRAPH_SECRET_KEY or bench-secret)",
+        help="the server's CUSTGRAPH_SECRET_KEY (default: $CUSTGRAPH_SECRET_KEY or the default above)",
     )
     args = parser.parse_args()
     url = asyncpg_url(args.url)

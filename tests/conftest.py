@@ -20,7 +20,7 @@ from tests.support.client import GraphQLClient
 from tests.support.databases import Databases, backend
 from tests.support.server import ServedApp, served
 
-TEST_SECRET = "test-secret-key-not-for-production"
+TEST_SECRET = "test-secret-key-not-for-production-use"
 SEEDED_CUSTOMERS = 60
 STAFF_PASSWORD = "correct horse battery staple"
 
@@ -49,13 +49,12 @@ class SeededWorld:
     staff_ids: dict[str, int]
 
 
-@pytest_asyncio.fixture(scope="session")
-async def seeded(databases: Databases) -> AsyncIterator[SeededWorld]:
-    url = await databases.create("seeded")
+async def _world(databases: Databases, label: str, customers: int) -> AsyncIterator[SeededWorld]:
+    url = await databases.create(label)
     settings = settings_for(url)
     engine = create_engine(settings, pooled=False)
     try:
-        await seed_customers(engine, SEEDED_CUSTOMERS, 7, currency=settings.currency)
+        await seed_customers(engine, customers, 7, currency=settings.currency)
         sessions = create_session_factory(engine)
         tokens, ids = {}, {}
         for role in BUILTIN_ROLES:
@@ -75,6 +74,32 @@ async def seeded(databases: Databases) -> AsyncIterator[SeededWorld]:
         await engine.dispose()
     async with served(settings) as app:
         yield SeededWorld(app=app, tokens=tokens, staff_ids=ids)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def seeded(databases: Databases) -> AsyncIterator[SeededWorld]:
+    """Read by the read-path tests, never written: counts and orders stay known."""
+    async for world in _world(databases, "seeded", SEEDED_CUSTOMERS):
+        yield world
+
+
+@pytest_asyncio.fixture(scope="session")
+async def writable(databases: Databases) -> AsyncIterator[SeededWorld]:
+    """Written by the tests of actions: they make their own records and assume no counts."""
+    async for world in _world(databases, "writable", 20):
+        yield world
+
+
+@pytest_asyncio.fixture(scope="session")
+async def writable_http(writable: SeededWorld) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=writable.app.base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def wgql(writable_http: httpx.AsyncClient, writable: SeededWorld) -> GraphQLClient:
+    """A client of the writable world, signed in as its OWNER."""
+    return GraphQLClient(writable_http, writable.tokens["OWNER"])
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A fixed development default keeps `make run` a one-command start; `serve` warns
 # when it is used on anything but a loopback address.
-DEV_SECRET_KEY = "dev-insecure-change-me"
+DEV_SECRET_KEY = "development-only-secret-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_echo: bool = False
     log_level: str = "INFO"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        # HS256 wants a key of at least 32 bytes; a short one is guessable offline.
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("CUSTGRAPH_SECRET_KEY must be at least 32 bytes long")
+        return value
 
 
 @lru_cache(maxsize=1)
