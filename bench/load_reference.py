@@ -250,7 +250,7 @@ def main() -> None:
     parser.add_argument(
         "--secret",
         default=os.environ.get("CUSTGRAPH_SECRET_KEY", DEFAULT_SECRET),
-        help="the server's CUSTGRAPH_SECRET_KEY (default: $CUSTGRAPH_SECRET_KEY or the default above)",
+        help="the server's CUSTGRAPH_SECRET_KEY (default: $CUSTGRAPH_SECRET_KEY or DEFAULT_SECRET)",
     )
     args = parser.parse_args()
     url = asyncpg_url(args.url)

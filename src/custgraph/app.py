@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from custgraph.db.engine import create_engine, create_session_factory
+from custgraph.db.engine import create_engine, create_session_factory, is_sqlite
 from custgraph.db.migrate import current_revision, head_revision
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
 from custgraph.http.graphql_endpoint import GraphQLEndpoint
@@ -24,6 +24,9 @@ from custgraph.state import AppState
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings)
+    write_engine = (
+        create_engine(settings, for_writes=True) if is_sqlite(settings.database_url) else engine
+    )
     assets = find_graphiql_assets(settings.graphiql_assets_dir)
 
     def page(request_id: str) -> Response:
@@ -36,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     state = AppState(
         settings=settings,
         engine=engine,
-        session_factory=create_session_factory(engine),
+        session_factory=create_session_factory(write_engine),
         schema=build_schema(),
         graphiql_page=page,
     )
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         await engine.dispose()
+        await write_engine.dispose()
 
     routes = [
         Route("/graphql", GraphQLEndpoint(state).handle, methods=["GET", "POST"]),

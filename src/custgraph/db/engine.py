@@ -32,7 +32,24 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
+def _begin_immediate(connection: Any) -> None:
+    # A writer takes SQLite's write lock when it begins, so concurrent writers queue on
+    # the busy timeout instead of failing when a read lock cannot be upgraded.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _driver_transactions_off(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own BEGIN would come first; let SQLAlchemy's begin event issue it.
+    dbapi_connection.isolation_level = None
+
+
+def create_engine(
+    settings: Settings, *, pooled: bool = True, for_writes: bool = False
+) -> AsyncEngine:
+    """An engine for reads, or (`for_writes`) for the domain's write transactions.
+
+    The two differ on SQLite only, where write transactions begin IMMEDIATE.
+    """
     url = settings.database_url
     kwargs: dict[str, Any] = {"echo": settings.db_echo}
     if is_sqlite(url):
@@ -45,6 +62,9 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        if for_writes:
+            event.listen(engine.sync_engine, "connect", _driver_transactions_off)
+            event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 
 

@@ -37,6 +37,16 @@ class Reader:
         rows = await self.all(statement)
         return rows[0][0] if rows else None
 
+    async def new_snapshot(self) -> None:
+        """See what was committed since this request's first read.
+
+        SQLite keeps one snapshot per read transaction; after a mutation commits on
+        another connection, the payload must be read from a new one.
+        """
+        async with self._lock:
+            if self._connection is not None and self._connection.in_transaction():
+                await self._connection.rollback()
+
     async def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None

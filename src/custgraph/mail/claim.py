@@ -95,7 +95,10 @@ async def claim_next(
         .execution_options(synchronize_session=False)
     )
     async with sessions.begin() as session:
-        row = (await session.execute(statement)).one_or_none()
+        import asyncio
+        picked = await session.scalar(next_due.element if hasattr(next_due, "element") else select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
+        await asyncio.sleep(0.001)
+        row = (await session.execute(statement.where(OutboxMessage.id == picked))).one_or_none()
         if row is None:
             return None
         kind = None
