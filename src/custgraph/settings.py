@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_echo: bool = False
     log_level: str = "INFO"
+    # Customers in these discount groups have contract addresses that only the ERP
+    # changes; the API refuses address changes for them.
+    address_locked_discount_groups: list[str] = ["CONTRACT"]
 
     @field_validator("secret_key")
     @classmethod

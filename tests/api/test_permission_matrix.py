@@ -44,7 +44,22 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "staffUserUpdate": P.STAFF_MANAGE,
     "apiKeyCreate": P.STAFF_MANAGE,
     "apiKeyRevoke": P.STAFF_MANAGE,
+    "customerCreate": P.CUSTOMERS_WRITE,
+    "customerUpdate": P.CUSTOMERS_WRITE,
+    "customerAddressCreate": P.CUSTOMERS_WRITE,
+    "customerAddressUpdate": P.CUSTOMERS_WRITE,
+    "customerAddressDelete": P.CUSTOMERS_WRITE,
+    "customerAddressSetDefault": P.CUSTOMERS_WRITE,
 }
+# Fields a customer may use on their own record; on anyone else's they answer NOT_FOUND.
+SELF_SERVICE_FIELDS = frozenset(
+    {"customer", "node", "nodes", "customerUpdate", "customerAddressCreate"}
+)
+# Fields naming an address: a customer's request reaches the domain, which answers
+# NOT_FOUND as a userError for addresses that are not theirs.
+ADDRESS_FIELDS = frozenset(
+    {"customerAddressUpdate", "customerAddressDelete", "customerAddressSetDefault"}
+)
 
 # An operation per root field that writes nothing even when allowed ({own} is the
 # caller-visible customer id).
@@ -76,6 +91,19 @@ OPERATIONS: dict[str, str] = {
     "{ userErrors { code } } }",
     "apiKeyRevoke": "mutation { apiKeyRevoke(input: {apiKeyId: "
     f'"{encode_global_id("ApiKey", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "customerCreate": 'mutation { customerCreate(input: {firstName: "A", lastName: "B", '
+    'email: "no email"}) { userErrors { code } } }',
+    "customerUpdate": 'mutation { customerUpdate(input: {customerId: "{own}", phone: "12"}) '
+    "{ userErrors { code } } }",
+    "customerAddressCreate": 'mutation { customerAddressCreate(input: {customerId: "{own}", '
+    'address: {line1: "x", city: "y", country: "XX"}}) { userErrors { code } } }',
+    "customerAddressUpdate": "mutation { customerAddressUpdate(input: {addressId: "
+    f'"{encode_global_id("Address", 10**9)}", address: {{line1: "x", city: "y", '
+    'country: "DE"}}) { userErrors { code } } }',
+    "customerAddressDelete": "mutation { customerAddressDelete(input: {addressId: "
+    f'"{encode_global_id("Address", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "customerAddressSetDefault": "mutation { customerAddressSetDefault(input: {addressId: "
+    f'"{encode_global_id("Address", 10**9)}", kind: BILLING}}) {{ userErrors {{ code }} }} }}',
 }
 
 # Customer fields beyond reading the customer itself: None means no further permission.
@@ -212,8 +240,10 @@ def _expected_root(field: str, caller: Caller) -> str:
         return "ok"
     assert isinstance(rule, Permission)
     if caller.is_customer:
-        if field in ("customer", "node", "nodes"):
+        if field in SELF_SERVICE_FIELDS:
             return "ok" if caller.own_id else "NOT_FOUND"
+        if field in ADDRESS_FIELDS:
+            return "ok"
         return "FORBIDDEN"
     return "ok" if caller.may(rule) else "FORBIDDEN"
 

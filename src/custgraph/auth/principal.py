@@ -15,10 +15,12 @@ class PrincipalKind(StrEnum):
     CUSTOMER = "CUSTOMER"
 
 
-# What a signed-in customer may read of its own record (and nothing of anyone else's).
+# What a signed-in customer may do on its own record (and nothing on anyone else's).
+# customers:write lets the domain decide which fields a customer may change itself.
 CUSTOMER_SELF_PERMISSIONS: frozenset[Permission] = frozenset(
     {
         Permission.CUSTOMERS_READ,
+        Permission.CUSTOMERS_WRITE,
         Permission.CUSTOMERS_READ_PII,
         Permission.ORDERS_READ,
         Permission.LOYALTY_READ,

@@ -14,7 +14,13 @@ from custgraph.domain.errors import DomainError
 
 VERIFY_EMAIL = "VERIFY_EMAIL"
 RESET_PASSWORD = "RESET_PASSWORD"
-LIFETIMES = {VERIFY_EMAIL: timedelta(hours=48), RESET_PASSWORD: timedelta(hours=1)}
+# An invitation to a customer created by staff: choose a first password.
+SET_PASSWORD = "SET_PASSWORD"
+LIFETIMES = {
+    VERIFY_EMAIL: timedelta(hours=48),
+    RESET_PASSWORD: timedelta(hours=1),
+    SET_PASSWORD: timedelta(days=7),
+}
 
 
 def _hash(token: str) -> str:
@@ -48,7 +54,9 @@ async def issue_action_token(
     return token
 
 
-async def use_action_token(session: AsyncSession, token: str, purpose: str) -> ActionToken:
+async def use_action_token(
+    session: AsyncSession, token: str, purpose: str, *also: str
+) -> ActionToken:
     """The token's row, marked used.
 
     INVALID_TOKEN when it is unknown, used, expired or made for another purpose.
@@ -57,7 +65,8 @@ async def use_action_token(session: AsyncSession, token: str, purpose: str) -> A
         select(ActionToken).where(ActionToken.token_hash == _hash(token)).with_for_update()
     )
     now = datetime.now(UTC)
-    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at < now:
+    allowed = (purpose, *also)
+    if row is None or row.purpose not in allowed or row.used_at is not None or row.expires_at < now:
         raise DomainError("INVALID_TOKEN", "The link is invalid or has expired.", ["token"])
     row.used_at = now
     return row

@@ -13,6 +13,7 @@ from custgraph.auth.tokens import issue_token
 from custgraph.db.models import Customer
 from custgraph.domain.action_tokens import (
     RESET_PASSWORD,
+    SET_PASSWORD,
     VERIFY_EMAIL,
     issue_action_token,
     use_action_token,
@@ -83,6 +84,23 @@ async def send_password_reset(
         subject="Reset your password",
         body=f"Hello {customer.first_name},\n\nchoose a new password here:\n{link}\n\n"
         "The link works for one hour. If you did not ask for it, ignore this message.\n",
+    )
+
+
+async def send_set_password(session: AsyncSession, settings: Settings, customer: Customer) -> None:
+    """Queue the invitation of a customer created by staff to choose a first password."""
+    assert customer.email is not None
+    token = await issue_action_token(session, customer.id, SET_PASSWORD, customer.email)
+    link = f"{settings.public_url}/reset-password?token={token}"
+    await enqueue_message(
+        session,
+        customer_id=customer.id,
+        channel="EMAIL",
+        kind="SET_PASSWORD",
+        recipient=customer.email,
+        subject="Your new customer account",
+        body=f"Hello {customer.first_name},\n\nan account was opened for you. Choose your "
+        f"password here:\n{link}\n\nThe link works for 7 days.\n",
     )
 
 
@@ -193,7 +211,7 @@ async def reset_password(
     """Set a new password from the emailed link; every earlier session ends."""
     checked_password(password)
     async with sessions.begin() as session:
-        action = await use_action_token(session, token, RESET_PASSWORD)
+        action = await use_action_token(session, token, RESET_PASSWORD, SET_PASSWORD)
         customer = await session.get(Customer, action.customer_id, with_for_update=True)
         if customer is None or customer.status not in ("ACTIVE", "UNVERIFIED"):
             raise DomainError("INVALID_TOKEN", "The link is invalid or has expired.", ["token"])

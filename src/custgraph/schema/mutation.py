@@ -8,10 +8,12 @@ from __future__ import annotations
 import strawberry
 
 from custgraph.schema.identity_mutations import IdentityMutations
+from custgraph.schema.record_mutations import RecordMutations
 
 
 @strawberry.type(description="Every action that changes something.")
 class Mutation(
     IdentityMutations,
+    RecordMutations,
 ):
     pass

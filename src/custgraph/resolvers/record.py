@@ -1,0 +1,232 @@
+"""Creating and editing customer records and their addresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from custgraph.auth.permissions import Permission
+from custgraph.domain import addresses, customer_record
+from custgraph.domain.caller import Caller
+from custgraph.resolvers.access import require, require_on_customer
+from custgraph.resolvers.fresh import fresh_customer
+from custgraph.resolvers.outcome import attempt
+from custgraph.schema.address import Address
+from custgraph.schema.errors import forbidden
+from custgraph.schema.global_id import decode_id_of, encode_global_id
+from custgraph.schema.record_inputs import (
+    AddressInput,
+    CustomerAddressCreateInput,
+    CustomerAddressDeleteInput,
+    CustomerAddressDeletePayload,
+    CustomerAddressPayload,
+    CustomerAddressSetDefaultInput,
+    CustomerAddressUpdateInput,
+    CustomerCreateInput,
+    CustomerCreatePayload,
+    CustomerUpdateInput,
+    CustomerUpdatePayload,
+)
+
+P = Permission
+
+
+def _caller(info: Info) -> Caller:
+    return Caller.of(info.context.principal, info.context.request_id)
+
+
+def _given(input: Any, names: list[str]) -> dict[str, Any]:
+    """The input fields the client sent, by API name, with enums and nested inputs as values."""
+    values: dict[str, Any] = {}
+    for name in names:
+        value = getattr(input, name)
+        if value is strawberry.UNSET:
+            continue
+        if hasattr(value, "name") and hasattr(value, "value"):  # an enum member
+            value = value.name
+        elif value is not None and hasattr(value, "__dataclass_fields__"):
+            value = {k: getattr(value, k) for k in value.__dataclass_fields__}
+        head, *rest = name.split("_")
+        values[head + "".join(part.title() for part in rest)] = value
+    return values
+
+
+UPDATE_FIELDS = [
+    "salutation",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "gender",
+    "date_of_birth",
+    "locale",
+    "city",
+    "id_document",
+    "external_id",
+    "account_number",
+    "registration_code",
+    "discount_group",
+    "branch",
+    "department",
+    "payment_terms",
+    "credit_limit",
+    "commission_reduced_percent",
+]
+CREATE_FIELDS = [
+    "first_name",
+    "last_name",
+    "salutation",
+    "phone",
+    "company",
+    "gender",
+    "date_of_birth",
+    "locale",
+    "city",
+    "external_id",
+    "account_number",
+]
+
+
+def _address_values(address: AddressInput) -> dict[str, Any]:
+    return _given(address, list(address.__dataclass_fields__))
+
+
+def _rules(info: Info) -> addresses.AddressRules:
+    groups = info.context.settings.address_locked_discount_groups
+    return addresses.AddressRules(locked_discount_groups=frozenset(groups))
+
+
+async def resolve_customer_create(info: Info, input: CustomerCreateInput) -> CustomerCreatePayload:
+    require(info, P.CUSTOMERS_WRITE)
+    created, errors = await attempt(
+        customer_record.create_customer(
+            info.context.session_factory,
+            info.context.settings,
+            _caller(info),
+            customer_record.NewCustomer(
+                email=input.email,
+                values={k: v for k, v in _given(input, CREATE_FIELDS).items() if v is not None},
+                tags=input.tags,
+                send_set_password_email=input.send_set_password_email,
+            ),
+        )
+    )
+    return CustomerCreatePayload(
+        customer=await fresh_customer(info, created.id if created else None), user_errors=errors
+    )
+
+
+async def resolve_customer_update(info: Info, input: CustomerUpdateInput) -> CustomerUpdatePayload:
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    require_on_customer(info, P.CUSTOMERS_WRITE, customer_id)
+    values = _given(input, UPDATE_FIELDS)
+    admin_fields = customer_record.ADMIN_FIELDS & values.keys()
+    if admin_fields and not info.context.principal.can(P.CUSTOMERS_ADMIN):
+        raise forbidden(f"Changing {', '.join(sorted(admin_fields))} requires `customers:admin`.")
+    updated, errors = await attempt(
+        customer_record.update_customer(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            values,
+            input.expected_version,
+        )
+    )
+    return CustomerUpdatePayload(
+        customer=await fresh_customer(info, updated.id if updated else None), user_errors=errors
+    )
+
+
+async def _address_payload(info: Info, address: Any, errors: list[Any]) -> CustomerAddressPayload:
+    if address is None:
+        return CustomerAddressPayload(customer=None, address=None, user_errors=errors)
+    return CustomerAddressPayload(
+        customer=await fresh_customer(info, address.customer_id),
+        address=Address.from_row(address),
+        user_errors=[],
+    )
+
+
+def _may_edit_addresses(info: Info) -> None:
+    """Staff need customers:write; a customer may edit their own (checked on the row)."""
+    principal = info.context.principal
+    if principal.customer_id is None:
+        require(info, P.CUSTOMERS_WRITE)
+
+
+async def resolve_address_create(
+    info: Info, input: CustomerAddressCreateInput
+) -> CustomerAddressPayload:
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    require_on_customer(info, P.CUSTOMERS_WRITE, customer_id)
+    address, errors = await attempt(
+        addresses.add_address(
+            info.context.session_factory,
+            _caller(info),
+            _rules(info),
+            customer_id,
+            _address_values(input.address),
+            input.expected_version,
+        )
+    )
+    return await _address_payload(info, address, errors)
+
+
+async def resolve_address_update(
+    info: Info, input: CustomerAddressUpdateInput
+) -> CustomerAddressPayload:
+    _may_edit_addresses(info)
+    address_id = decode_id_of("Address", input.address_id, "addressId")
+    address, errors = await attempt(
+        addresses.update_address(
+            info.context.session_factory,
+            _caller(info),
+            _rules(info),
+            address_id,
+            _address_values(input.address),
+            input.expected_version,
+        )
+    )
+    return await _address_payload(info, address, errors)
+
+
+async def resolve_address_delete(
+    info: Info, input: CustomerAddressDeleteInput
+) -> CustomerAddressDeletePayload:
+    _may_edit_addresses(info)
+    address_id = decode_id_of("Address", input.address_id, "addressId")
+    customer_id, errors = await attempt(
+        addresses.delete_address(
+            info.context.session_factory,
+            _caller(info),
+            _rules(info),
+            address_id,
+            input.expected_version,
+        )
+    )
+    return CustomerAddressDeletePayload(
+        customer=await fresh_customer(info, customer_id),
+        deleted_address_id=strawberry.ID(encode_global_id("Address", address_id))
+        if customer_id
+        else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_address_set_default(
+    info: Info, input: CustomerAddressSetDefaultInput
+) -> CustomerAddressPayload:
+    _may_edit_addresses(info)
+    address_id = decode_id_of("Address", input.address_id, "addressId")
+    address, errors = await attempt(
+        addresses.set_default_address(
+            info.context.session_factory,
+            _caller(info),
+            address_id,
+            input.kind.name,
+            input.expected_version,
+        )
+    )
+    return await _address_payload(info, address, errors)
