@@ -102,7 +102,8 @@ async def _seed(settings: Settings, customers: int, seed: int) -> None:
         )
     finally:
         await engine.dispose()
-    print(report)
+    counts = ", ".join(f"{n} {table}" for table, n in report.row_counts().items() if n)
+    print(f"added {report.customers} customers in {report.elapsed_seconds:.1f} s ({counts})")
 
 
 async def _create_staff(settings: Settings, args: argparse.Namespace) -> None:
