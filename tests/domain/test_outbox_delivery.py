@@ -159,7 +159,7 @@ class Store:
 @pytest_asyncio.fixture
 async def store(databases: Databases) -> AsyncIterator[Store]:
     url = await databases.create(f"outbox{next(_numbers)}")
-    engine = create_engine(settings_for(url))
+    engine = create_engine(settings_for(url), for_writes=True)  # as the app passes it
     try:
         yield Store(url, create_session_factory(engine))
     finally:
@@ -541,7 +541,7 @@ async def test_delivery_loop_survives_failing_passes_and_returns_promptly_when_s
     caplog.set_level(logging.INFO, logger="custgraph")
     # A database without tables: every pass fails.
     broken = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", smtp_url=None)
-    engine = create_engine(broken)
+    engine = create_engine(broken, for_writes=True)
     stop = asyncio.Event()
     try:
         loop = asyncio.create_task(

@@ -20,7 +20,11 @@ On PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent workers take different ro
 without waiting on each other; a row another worker claimed and committed meanwhile is
 re-checked against `<due>` and passed over. SQLite omits the clause (SQLAlchemy renders
 nothing) and needs none: the UPDATE takes the database's single write lock before it
-reads, so a second worker waits (busy timeout) and then sees the row already SENDING.
+reads (with the app's write engine, already at BEGIN IMMEDIATE), so a second worker
+waits (busy timeout) and then sees the row already SENDING.
+
+Every transaction here and in `results` goes through `in_transaction`, which retries
+what the database reports as transient (SQLite busy, PostgreSQL deadlock).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Notification, OutboxMessage
+from custgraph.domain.transaction import in_transaction
 from custgraph.mail.message import OutgoingMessage
 from custgraph.mail.policy import DeliveryPolicy
 
@@ -94,11 +99,9 @@ async def claim_next(
         )
         .execution_options(synchronize_session=False)
     )
-    async with sessions.begin() as session:
-        import asyncio
-        picked = await session.scalar(next_due.element if hasattr(next_due, "element") else select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
-        await asyncio.sleep(0.001)
-        row = (await session.execute(statement.where(OutboxMessage.id == picked))).one_or_none()
+
+    async def claim(session: AsyncSession) -> Claim | None:
+        row = (await session.execute(statement)).one_or_none()
         if row is None:
             return None
         kind = None
@@ -106,18 +109,20 @@ async def claim_next(
             kind = await session.scalar(
                 select(Notification.kind).where(Notification.id == row.notification_id)
             )
-    return Claim(
-        message=OutgoingMessage(
-            outbox_id=row.id,
-            channel=row.channel,
-            kind=kind,
-            recipient=row.recipient,
-            subject=row.subject,
-            body=row.body,
-        ),
-        notification_id=row.notification_id,
-        attempts=row.attempts,
-    )
+        return Claim(
+            message=OutgoingMessage(
+                outbox_id=row.id,
+                channel=row.channel,
+                kind=kind,
+                recipient=row.recipient,
+                subject=row.subject,
+                body=row.body,
+            ),
+            notification_id=row.notification_id,
+            attempts=row.attempts,
+        )
+
+    return await in_transaction(sessions, claim)
 
 
 async def give_up_abandoned(
@@ -137,7 +142,8 @@ async def give_up_abandoned(
         )
         .with_for_update(skip_locked=True)
     )
-    async with sessions.begin() as session:
+
+    async def give_up(session: AsyncSession) -> int:
         rows = (
             await session.execute(
                 update(OutboxMessage)
@@ -155,4 +161,6 @@ async def give_up_abandoned(
                     .values(status=FAILED, attempts=attempts, error=ABANDONED_ERROR)
                     .execution_options(synchronize_session=False)
                 )
-    return len(rows)
+        return len(rows)
+
+    return await in_transaction(sessions, give_up)

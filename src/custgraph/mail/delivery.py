@@ -31,7 +31,7 @@ class DeliveryReport:
 
     @property
     def attempted(self) -> int:
-        """Messages claimed and tried (a message failed without a try is in `failed` only)."""
+        """Messages this pass settled or rescheduled, whichever way."""
         return self.sent + self.retrying + self.failed
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
@@ -62,6 +62,8 @@ async def deliver_due(
     transaction: SENT, or a retry after exponential backoff, or FAILED after
     `policy.max_attempts`. The linked notification follows.
 
+    `sessions` should come from the write engine (`create_engine(…, for_writes=True)`,
+    the app's `session_factory`): every transaction here writes.
     `senders` defaults to what the settings configure (`senders_for`); a channel without
     a sender fails like a refused message. `now` fixes the clock (tests); `stop` ends the
     pass between two messages.
@@ -133,7 +135,8 @@ async def _attempt(claim: Claim, senders: Senders, policy: DeliveryPolicy) -> De
 
 def _log_lost(claim: Claim) -> None:
     logger.warning(
-        "outbox %d: claim of attempt %d lapsed and was taken over; result not recorded",
+        "outbox %d: attempt %d not recorded: its claim lapsed and was taken over, or the"
+        " message was removed meanwhile (customer erased)",
         claim.message.outbox_id,
         claim.attempts,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Notification, OutboxMessage
+from custgraph.domain.transaction import in_transaction
 from custgraph.mail.claim import FAILED, PENDING, SENDING, SENT, Claim
 from custgraph.mail.policy import DeliveryPolicy
 
@@ -79,7 +80,7 @@ async def _record(
     outbox: dict[str, Any],
     notification: dict[str, Any],
 ) -> bool:
-    async with sessions.begin() as session:
+    async def record(session: AsyncSession) -> bool:
         # Matching the attempt count makes this a no-op for a worker whose claim lapsed
         # and was taken over: the newer attempt's result wins.
         updated = (
@@ -104,4 +105,8 @@ async def _record(
                 .values(attempts=claim.attempts, **notification)
                 .execution_options(synchronize_session=False)
             )
-    return True
+        return True
+
+    # A busy database must not lose the result of a message already sent: the retry of
+    # `in_transaction` covers that, where a lost result would mean sending it again.
+    return await in_transaction(sessions, record)

@@ -71,7 +71,7 @@ async def deliver_once(
     retry, which a later run delivers.
     """
     senders = senders_for(settings)
-    engine = create_engine(settings, pooled=False)
+    engine = create_engine(settings, pooled=False, for_writes=True)
     try:
         sessions = create_session_factory(engine)
         total = DeliveryReport()
@@ -89,7 +89,7 @@ async def run_delivery_worker(
 ) -> None:
     """`run_delivery_loop` with its own database engine (`custgraph deliver`)."""
     senders = senders_for(settings)
-    engine = create_engine(settings)
+    engine = create_engine(settings, for_writes=True)
     try:
         await run_delivery_loop(
             create_session_factory(engine), settings, stop, interval, senders=senders
