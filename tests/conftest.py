@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from custgraph.settings import Settings
 from tests.support.client import GraphQLClient
 from tests.support.databases import Databases, backend
 from tests.support.server import ServedApp, served
+from tests.support.smtp import Inbox, activate
 
 TEST_SECRET = "test-secret-key-not-for-production-use"
 SEEDED_CUSTOMERS = 60
@@ -36,8 +38,21 @@ async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[D
     await dbs.drop_all()
 
 
-def settings_for(url: str) -> Settings:
-    return Settings(database_url=url, secret_key=TEST_SECRET, smtp_url=None)
+def settings_for(url: str, **overrides: Any) -> Settings:
+    return Settings(
+        **{"database_url": url, "secret_key": TEST_SECRET, "smtp_url": None, **overrides}
+    )
+
+
+@pytest.fixture(scope="session")
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server that the writable world's delivery worker sends to."""
+    inbox = Inbox()
+    inbox.start()
+    activate(inbox)
+    yield inbox
+    activate(None)
+    inbox.stop()
 
 
 @dataclass
@@ -49,9 +64,11 @@ class SeededWorld:
     staff_ids: dict[str, int]
 
 
-async def _world(databases: Databases, label: str, customers: int) -> AsyncIterator[SeededWorld]:
+async def _world(
+    databases: Databases, label: str, customers: int, **overrides: Any
+) -> AsyncIterator[SeededWorld]:
     url = await databases.create(label)
-    settings = settings_for(url)
+    settings = settings_for(url, **overrides)
     engine = create_engine(settings, pooled=False)
     try:
         await seed_customers(engine, customers, 7, currency=settings.currency)
@@ -79,14 +96,19 @@ async def _world(databases: Databases, label: str, customers: int) -> AsyncItera
 @pytest_asyncio.fixture(scope="session")
 async def seeded(databases: Databases) -> AsyncIterator[SeededWorld]:
     """Read by the read-path tests, never written: counts and orders stay known."""
-    async for world in _world(databases, "seeded", SEEDED_CUSTOMERS):
+    async for world in _world(databases, "seeded", SEEDED_CUSTOMERS, delivery_worker=False):
         yield world
 
 
 @pytest_asyncio.fixture(scope="session")
-async def writable(databases: Databases) -> AsyncIterator[SeededWorld]:
-    """Written by the tests of actions: they make their own records and assume no counts."""
-    async for world in _world(databases, "writable", 20):
+async def writable(databases: Databases, smtp_inbox: Inbox) -> AsyncIterator[SeededWorld]:
+    """Written by the tests of actions: they make their own records and assume no counts.
+
+    Its delivery worker sends the outbox to `smtp_inbox` every tenth of a second.
+    """
+    async for world in _world(
+        databases, "writable", 20, smtp_url=smtp_inbox.url, delivery_interval_seconds=0.1
+    ):
         yield world
 
 

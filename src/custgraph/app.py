@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -16,6 +17,7 @@ from custgraph.db.migrate import current_revision, head_revision
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
 from custgraph.http.graphql_endpoint import GraphQLEndpoint
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
+from custgraph.mail import run_delivery_loop, senders_for
 from custgraph.schema.build import build_schema
 from custgraph.settings import Settings, get_settings
 from custgraph.state import AppState
@@ -62,11 +64,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         return JSONResponse({"status": "ready"})
 
+    senders = senders_for(settings)  # a malformed SMTP URL stops the start here
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
-        await write_engine.dispose()
+        stop = asyncio.Event()
+        delivery = (
+            asyncio.create_task(
+                run_delivery_loop(
+                    state.session_factory,
+                    settings,
+                    stop,
+                    interval=settings.delivery_interval_seconds,
+                    senders=senders,
+                )
+            )
+            if settings.delivery_worker
+            else None
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if delivery is not None:
+                await delivery
+            await engine.dispose()
+            await write_engine.dispose()
 
     routes = [
         Route("/graphql", GraphQLEndpoint(state).handle, methods=["GET", "POST"]),

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--name", required=True)
     create_key.add_argument("--scopes", required=True, help="comma-separated permissions")
 
+    deliver = commands.add_parser("deliver", help="send what the outbox holds")
+    deliver.add_argument("--once", action="store_true", help="send what is due, then stop")
+
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     return parser
 
@@ -90,6 +93,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         asyncio.run(_create_api_key(settings, args.name, args.scopes))
     elif args.command == "serve":
         _serve(settings, args)
+    elif args.command == "deliver":
+        upgrade_to_head(settings.database_url)
+        asyncio.run(_deliver(settings, once=args.once))
 
 
 async def _seed(settings: Settings, customers: int, seed: int) -> None:
@@ -151,6 +157,25 @@ async def _create_api_key(settings: Settings, name: str, scopes: str) -> None:
     print(f"created API key {created.api_key.name} with scopes {','.join(created.api_key.scopes)}")
     print("secret (shown once, store it now):")
     print(created.secret)
+
+
+async def _deliver(settings: Settings, *, once: bool) -> None:
+    import signal
+
+    from custgraph.mail import deliver_once, run_delivery_worker
+
+    try:
+        if once:
+            print(await deliver_once(settings))
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        print("delivering the outbox; stop with Ctrl-C")
+        await run_delivery_worker(settings, stop, interval=settings.delivery_interval_seconds)
+    except ValueError as error:  # a malformed SMTP URL; the message never holds the password
+        raise SystemExit(f"error: {error}") from None
 
 
 async def _fill_demo(settings: Settings) -> None:

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     smtp_url: str | None = None
+    mail_from: str | None = None  # From of emails; overrides the SMTP URL's `from` parameter
+    # Each server process delivers the outbox in the background; turn it off where a
+    # separate `custgraph deliver` runs instead.
+    delivery_worker: bool = True
+    delivery_interval_seconds: float = Field(default=2.0, gt=0)
     public_url: str = "http://127.0.0.1:8000"
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     graphiql_enabled: bool = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from custgraph.mail.log_sender import LogSender
 from custgraph.mail.sender import Sender
 from custgraph.mail.smtp_sender import SmtpSender
@@ -18,7 +20,10 @@ def senders_for(settings: Settings) -> dict[str, Sender]:
     """
     email: Sender
     if settings.smtp_url:
-        email = SmtpSender(parse_smtp_url(settings.smtp_url))
+        config = parse_smtp_url(settings.smtp_url)
+        if settings.mail_from:
+            config = replace(config, from_address=settings.mail_from)
+        email = SmtpSender(config)
     else:
         email = LogSender("CUSTGRAPH_SMTP_URL is not set", include_body=True)
     return {

@@ -24,7 +24,8 @@ async def record_sent(
     return await _record(
         sessions,
         claim,
-        outbox={"status": SENT, "sent_at": now, "last_error": None},
+        # Bodies hold one-time links that work like passwords: nothing keeps them once sent.
+        outbox={"status": SENT, "sent_at": now, "last_error": None, "body": ""},
         notification={"status": SENT, "sent_at": now, "error": None},
     )
 
@@ -47,7 +48,7 @@ async def record_failure(
         recorded = await _record(
             sessions,
             claim,
-            outbox={"status": FAILED, "last_error": error},
+            outbox={"status": FAILED, "last_error": error, "body": ""},
             notification={"status": FAILED, "error": error},
         )
         return FAILED if recorded else None
