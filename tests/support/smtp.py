@@ -58,7 +58,9 @@ class Inbox:
     def stop(self) -> None:
         self.controller.stop()
 
-    async def wait_for(self, recipient: str, subject_part: str, wait_seconds: float = 15) -> Received:
+    async def wait_for(
+        self, recipient: str, subject_part: str, wait_seconds: float = 15
+    ) -> Received:
         """The newest email to `recipient` whose subject has `subject_part`, once it arrives."""
         deadline = asyncio.get_running_loop().time() + wait_seconds
         while True:
