@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -23,7 +25,12 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         include_object=include_object,
     )
-    with context.begin_transaction():
+    with context.begin_transaction(), warnings.catch_warnings():
+        # SQLite batch operations reflect tables, and SQLite cannot reflect the
+        # expression indexes; the migrations create those themselves.
+        warnings.filterwarnings(
+            "ignore", message="Skipped unsupported reflection", category=SAWarning
+        )
         context.run_migrations()
 
 

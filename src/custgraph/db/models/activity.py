@@ -14,6 +14,8 @@ from custgraph.db.types import BigIntId, Json, UTCDateTime
 
 CHANNELS = ("EMAIL", "SMS", "PUSH")
 DELIVERY_STATES = ("PENDING", "SENT", "FAILED")
+# An outbox row is also SENDING while a worker holds its claim.
+OUTBOX_STATES = ("PENDING", "SENDING", "SENT", "FAILED")
 
 
 class Note(ActorColumns, Base):
@@ -81,11 +83,18 @@ class OutboxMessage(Base):
     """A message written in a mutation's transaction and delivered afterwards by a worker."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint(
+            "status IN (" + ", ".join(repr(s) for s in OUTBOX_STATES) + ")", name="status"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    # A message goes with its notification: deleting a customer must not leave
+    # messages to them behind that would still be sent.
     notification_id: Mapped[int | None] = mapped_column(
-        ForeignKey("notifications.id", ondelete="SET NULL")
+        ForeignKey("notifications.id", ondelete="CASCADE")
     )
     channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(254))
