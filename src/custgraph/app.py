@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from custgraph.db.engine import create_engine, create_session_factory, is_sqlite
+from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.migrate import current_revision, head_revision
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
 from custgraph.http.graphql_endpoint import GraphQLEndpoint
@@ -26,9 +26,10 @@ from custgraph.state import AppState
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings)
-    write_engine = (
-        create_engine(settings, for_writes=True) if is_sqlite(settings.database_url) else engine
-    )
+    # Writes get a pool of their own: a request holds its read connection while its
+    # mutation waits for a write connection, and one shared pool could run dry with
+    # every connection held by a request waiting for another.
+    write_engine = create_engine(settings, for_writes=True)
     assets = find_graphiql_assets(settings.graphiql_assets_dir)
 
     def page(request_id: str) -> Response:

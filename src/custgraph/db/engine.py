@@ -48,7 +48,8 @@ def create_engine(
 ) -> AsyncEngine:
     """An engine for reads, or (`for_writes`) for the domain's write transactions.
 
-    The two differ on SQLite only, where write transactions begin IMMEDIATE.
+    The app keeps one of each, so that reads and writes never compete for one pool.
+    On SQLite, write transactions also begin IMMEDIATE.
     """
     url = settings.database_url
     kwargs: dict[str, Any] = {"echo": settings.db_echo}
