@@ -50,10 +50,30 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "customerAddressUpdate": P.CUSTOMERS_WRITE,
     "customerAddressDelete": P.CUSTOMERS_WRITE,
     "customerAddressSetDefault": P.CUSTOMERS_WRITE,
+    "customerPointsAdjust": P.LOYALTY_WRITE,
+    "customerCreditAdjust": P.CREDIT_WRITE,
+    "customerLevelChange": P.LOYALTY_WRITE,
+    "giftCardIssue": P.GIFTCARDS_WRITE,
+    "giftCardDeactivate": P.GIFTCARDS_WRITE,
+    "customFieldDefinitions": P.CUSTOMERS_READ,
+    "customFieldDefine": P.CUSTOMERS_ADMIN,
+    "customerAssignSalesRep": P.CUSTOMERS_ADMIN,
+    "customerAssignPriceList": P.CUSTOMERS_ADMIN,
+    "customerSetPassword": P.CUSTOMERS_ADMIN,
+    "customerTagsAdd": P.CUSTOMERS_WRITE,
+    "customerTagsRemove": P.CUSTOMERS_WRITE,
+    "customerSetCustomFields": P.CUSTOMERS_WRITE,
+    "customerSendPasswordReset": P.CUSTOMERS_WRITE,
+    "customerResendVerification": P.CUSTOMERS_WRITE,
+    "customerUpdateMfa": P.CUSTOMERS_WRITE,
+    "customerNoteAdd": P.NOTES_WRITE,
+    "customerNoteUpdate": P.NOTES_WRITE,
+    "customerNoteDelete": P.NOTES_WRITE,
+    "customerNotify": P.NOTIFICATIONS_SEND,
 }
 # Fields a customer may use on their own record; on anyone else's they answer NOT_FOUND.
 SELF_SERVICE_FIELDS = frozenset(
-    {"customer", "node", "nodes", "customerUpdate", "customerAddressCreate"}
+    {"customer", "node", "nodes", "customerUpdate", "customerAddressCreate", "customerUpdateMfa"}
 )
 # Fields naming an address: a customer's request reaches the domain, which answers
 # NOT_FOUND as a userError for addresses that are not theirs.
@@ -104,6 +124,45 @@ OPERATIONS: dict[str, str] = {
     f'"{encode_global_id("Address", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
     "customerAddressSetDefault": "mutation { customerAddressSetDefault(input: {addressId: "
     f'"{encode_global_id("Address", 10**9)}", kind: BILLING}}) {{ userErrors {{ code }} }} }}',
+    "customerPointsAdjust": 'mutation { customerPointsAdjust(input: {customerId: "{own}", '
+    'delta: 0, reason: "m"}) { userErrors { code } } }',
+    "customerCreditAdjust": 'mutation { customerCreditAdjust(input: {customerId: "{own}", '
+    'amount: "abc", reason: "m"}) { userErrors { code } } }',
+    "customerLevelChange": 'mutation { customerLevelChange(input: {customerId: "{own}", '
+    'level: "Diamond"}) { userErrors { code } } }',
+    "giftCardIssue": 'mutation { giftCardIssue(input: {customerId: "{own}", amount: "0"}) '
+    "{ userErrors { code } } }",
+    "giftCardDeactivate": "mutation { giftCardDeactivate(input: {giftCardId: "
+    f'"{encode_global_id("GiftCard", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "customFieldDefinitions": "query { customFieldDefinitions { key } }",
+    "customFieldDefine": 'mutation { customFieldDefine(input: {key: "Not A Key", label: "x", '
+    "type: TEXT}) { userErrors { code } } }",
+    "customerAssignSalesRep": 'mutation { customerAssignSalesRep(input: {customerId: "{own}", '
+    f'salesRepId: "{encode_global_id("StaffUser", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "customerAssignPriceList": 'mutation { customerAssignPriceList(input: {customerId: "{own}", '
+    'priceList: " "}) { userErrors { code } } }',
+    "customerTagsAdd": 'mutation { customerTagsAdd(input: {customerId: "{own}", tags: [" "]}) '
+    "{ userErrors { code } } }",
+    "customerTagsRemove": 'mutation { customerTagsRemove(input: {customerId: "{own}", '
+    'tags: [" "]}) { userErrors { code } } }',
+    "customerSetCustomFields": 'mutation { customerSetCustomFields(input: {customerId: "{own}", '
+    'values: [{key: "matrix_no_such_field"}]}) { userErrors { code } } }',
+    "customerNoteAdd": 'mutation { customerNoteAdd(input: {customerId: "{own}", body: " "}) '
+    "{ userErrors { code } } }",
+    "customerNoteUpdate": "mutation { customerNoteUpdate(input: {noteId: "
+    f'"{encode_global_id("Note", 10**9)}", body: "x"}}) {{ userErrors {{ code }} }} }}',
+    "customerNoteDelete": "mutation { customerNoteDelete(input: {noteId: "
+    f'"{encode_global_id("Note", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "customerSendPasswordReset": "mutation { customerSendPasswordReset(input: "
+    '{customerId: "{own}", idempotencyKey: ""}) { userErrors { code } } }',
+    "customerResendVerification": "mutation { customerResendVerification(input: "
+    '{customerId: "{own}", idempotencyKey: ""}) { userErrors { code } } }',
+    "customerSetPassword": 'mutation { customerSetPassword(input: {customerId: "{own}", '
+    'password: "short"}) { userErrors { code } } }',
+    "customerUpdateMfa": 'mutation { customerUpdateMfa(input: {customerId: "{own}", '
+    "enabled: true}) { userErrors { code } } }",
+    "customerNotify": 'mutation { customerNotify(input: {customerId: "{own}", channel: PUSH, '
+    'body: " "}) { userErrors { code } } }',
 }
 
 # Customer fields beyond reading the customer itself: None means no further permission.

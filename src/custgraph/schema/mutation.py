@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import strawberry
 
+from custgraph.schema.access_mutations import AccountAccessMutations
+from custgraph.schema.commercial_mutations import CommercialMutations
 from custgraph.schema.identity_mutations import IdentityMutations
+from custgraph.schema.money_mutations import MoneyMutations
+from custgraph.schema.notes_mutations import NoteMutations
 from custgraph.schema.record_mutations import RecordMutations
 
 
@@ -15,5 +19,9 @@ from custgraph.schema.record_mutations import RecordMutations
 class Mutation(
     IdentityMutations,
     RecordMutations,
+    MoneyMutations,
+    CommercialMutations,
+    NoteMutations,
+    AccountAccessMutations,
 ):
     pass

@@ -1,0 +1,161 @@
+"""Staff notes on a customer.
+
+A note is part of the customer's record: adding, changing or deleting one bumps the
+customer's `version` (so an editor holding an older version learns that the record
+changed) and logs NOTE_ADDED, NOTE_UPDATED or NOTE_DELETED. Notes and staff users are
+named by database id in the log's changes, as elsewhere in it; the body of a deleted
+note is not copied into the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from custgraph.db.models import Customer, Note
+from custgraph.domain.caller import Caller
+from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.errors import DomainError
+from custgraph.domain.events import change, record_event
+from custgraph.domain.transaction import in_transaction
+
+MAX_BODY_LENGTH = 5000
+
+
+@dataclass(frozen=True)
+class DeletedNote:
+    customer_id: int
+    note_id: int
+
+
+def checked_body(body: str) -> str:
+    """The note's text, trimmed: 1 to 5000 characters."""
+    text = body.strip()
+    if not text:
+        raise DomainError("REQUIRED", "A note needs some text.", ["body"])
+    if len(text) > MAX_BODY_LENGTH:
+        raise DomainError("TOO_LONG", f"Notes have at most {MAX_BODY_LENGTH} characters.", ["body"])
+    return text
+
+
+async def add_note(
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    customer_id: int,
+    body: str,
+    *,
+    expected_version: int | None = None,
+) -> Note:
+    """Write a note on the customer; the caller is its author."""
+    text = checked_body(body)
+
+    async def work(session: AsyncSession) -> Note:
+        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+        now = datetime.now(UTC)
+        note = Note(
+            customer_id=customer.id,
+            body=text,
+            created_at=now,
+            updated_at=now,
+            **caller.actor.columns(),
+        )
+        session.add(note)
+        await session.flush()
+        mark_changed(customer)
+        record_event(
+            session,
+            customer.id,
+            "NOTE_ADDED",
+            caller.actor,
+            "Note added",
+            [change("notes", None, note.id), change("notes.body", None, text)],
+            request_id=caller.request_id,
+        )
+        return note
+
+    return await in_transaction(sessions, work)
+
+
+async def update_note(
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    note_id: int,
+    body: str,
+    *,
+    expected_version: int | None = None,
+) -> Note:
+    """Change a note's text. Its author stays who wrote it; `updated_at` moves.
+
+    The same text again changes nothing (no version bump, no event).
+    """
+    text = checked_body(body)
+
+    async def work(session: AsyncSession) -> Note:
+        customer, note = await _locked_note(session, caller, note_id, expected_version)
+        if note.body == text:
+            return note
+        old = note.body
+        note.body = text
+        note.updated_at = datetime.now(UTC)
+        mark_changed(customer)
+        record_event(
+            session,
+            customer.id,
+            "NOTE_UPDATED",
+            caller.actor,
+            f"Note {note.id} updated",
+            [change("notes.body", old, text)],
+            request_id=caller.request_id,
+        )
+        return note
+
+    return await in_transaction(sessions, work)
+
+
+async def delete_note(
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    note_id: int,
+    *,
+    expected_version: int | None = None,
+) -> DeletedNote:
+    """Delete a note for good; the log keeps that it existed, not what it said."""
+
+    async def work(session: AsyncSession) -> DeletedNote:
+        customer, note = await _locked_note(session, caller, note_id, expected_version)
+        await session.delete(note)
+        mark_changed(customer)
+        record_event(
+            session,
+            customer.id,
+            "NOTE_DELETED",
+            caller.actor,
+            "Note deleted",
+            [change("notes", note_id, None)],
+            request_id=caller.request_id,
+        )
+        return DeletedNote(customer_id=customer.id, note_id=note_id)
+
+    return await in_transaction(sessions, work)
+
+
+async def _locked_note(
+    session: AsyncSession, caller: Caller, note_id: int, expected_version: int | None
+) -> tuple[Customer, Note]:
+    """The note and its customer, the customer locked first like every other action does,
+    so that two actions never wait on each other's locks in opposite orders."""
+    customer_id = await session.scalar(select(Note.customer_id).where(Note.id == note_id))
+    if customer_id is None:
+        raise DomainError("NOT_FOUND", "Note not found.", ["noteId"])
+    customer = await lock_customer(
+        session, customer_id, expected_version, caller=caller, field="noteId"
+    )
+    note = await session.scalar(
+        select(Note).where(Note.id == note_id, Note.customer_id == customer.id).with_for_update()
+    )
+    if note is None:  # deleted, or moved by a merge, while we waited for the lock
+        raise DomainError("NOT_FOUND", "Note not found.", ["noteId"])
+    return customer, note

@@ -1,0 +1,151 @@
+"""Commercial data of a customer: sales rep, price list, tags, custom fields."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from strawberry.types import Info
+
+from custgraph.auth.permissions import Permission
+from custgraph.db.models import CustomFieldDefinition as DefinitionRow
+from custgraph.domain import commercial, custom_fields
+from custgraph.domain.caller import Caller
+from custgraph.resolvers.access import require
+from custgraph.resolvers.fresh import fresh_customer
+from custgraph.resolvers.outcome import attempt
+
+# Imported as a module: the schema module imports this one (see there).
+from custgraph.schema import commercial_mutations as schema
+from custgraph.schema.global_id import decode_id_of
+
+
+def _caller(info: Info) -> Caller:
+    return Caller.of(info.context.principal, info.context.request_id)
+
+
+async def resolve_customer_assign_sales_rep(
+    info: Info, input: schema.CustomerAssignSalesRepInput
+) -> schema.CustomerAssignSalesRepPayload:
+    require(info, Permission.CUSTOMERS_ADMIN)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    sales_rep_id = (
+        None
+        if input.sales_rep_id is None
+        else decode_id_of("StaffUser", input.sales_rep_id, "salesRepId")
+    )
+    changed, errors = await attempt(
+        commercial.assign_sales_rep(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            sales_rep_id,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerAssignSalesRepPayload(
+        customer=await fresh_customer(info, changed), user_errors=errors
+    )
+
+
+async def resolve_customer_assign_price_list(
+    info: Info, input: schema.CustomerAssignPriceListInput
+) -> schema.CustomerAssignPriceListPayload:
+    require(info, Permission.CUSTOMERS_ADMIN)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    changed, errors = await attempt(
+        commercial.assign_price_list(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            input.price_list,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerAssignPriceListPayload(
+        customer=await fresh_customer(info, changed), user_errors=errors
+    )
+
+
+async def resolve_customer_tags_add(
+    info: Info, input: schema.CustomerTagsAddInput
+) -> schema.CustomerTagsAddPayload:
+    require(info, Permission.CUSTOMERS_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    changed, errors = await attempt(
+        commercial.add_tags(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            input.tags,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerTagsAddPayload(
+        customer=await fresh_customer(info, changed), user_errors=errors
+    )
+
+
+async def resolve_customer_tags_remove(
+    info: Info, input: schema.CustomerTagsRemoveInput
+) -> schema.CustomerTagsRemovePayload:
+    require(info, Permission.CUSTOMERS_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    changed, errors = await attempt(
+        commercial.remove_tags(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            input.tags,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerTagsRemovePayload(
+        customer=await fresh_customer(info, changed), user_errors=errors
+    )
+
+
+async def resolve_customer_set_custom_fields(
+    info: Info, input: schema.CustomerSetCustomFieldsInput
+) -> schema.CustomerSetCustomFieldsPayload:
+    require(info, Permission.CUSTOMERS_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    changed, errors = await attempt(
+        custom_fields.set_custom_fields(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            [custom_fields.FieldValue(key=v.key, value=v.value) for v in input.values],
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerSetCustomFieldsPayload(
+        customer=await fresh_customer(info, changed), user_errors=errors
+    )
+
+
+async def resolve_custom_field_define(
+    info: Info, input: schema.CustomFieldDefineInput
+) -> schema.CustomFieldDefinePayload:
+    require(info, Permission.CUSTOMERS_ADMIN)
+    definition, errors = await attempt(
+        custom_fields.define_custom_field(
+            info.context.session_factory,
+            key=input.key,
+            label=input.label,
+            type=input.type.name,
+            description=input.description,
+        )
+    )
+    return schema.CustomFieldDefinePayload(
+        custom_field_definition=schema.CustomFieldDefinition.from_row(definition)
+        if definition
+        else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_custom_field_definitions(info: Info) -> list[schema.CustomFieldDefinition]:
+    require(info, Permission.CUSTOMERS_READ)
+    rows = await info.context.reader.all(
+        select(DefinitionRow.__table__).order_by(DefinitionRow.key)
+    )
+    return [schema.CustomFieldDefinition.from_row(row) for row in rows]

@@ -1,0 +1,157 @@
+"""Loyalty and money mutations: points, store credit, loyalty level, gift cards."""
+
+from __future__ import annotations
+
+from strawberry.types import Info
+
+from custgraph.auth.permissions import Permission
+from custgraph.domain import gift_cards, ledgers
+from custgraph.domain.caller import Caller
+from custgraph.resolvers.access import require
+from custgraph.resolvers.fresh import fresh_customer
+from custgraph.resolvers.outcome import attempt
+
+# The module, not its names: it imports this one for the mutation fields, and its
+# classes are only needed once a request runs.
+from custgraph.schema import money_mutations as api
+from custgraph.schema.giftcards import GiftCard
+from custgraph.schema.global_id import decode_id_of
+from custgraph.schema.ledgers import CreditEntry, PointsEntry
+
+
+def _caller(info: Info) -> Caller:
+    return Caller.of(info.context.principal, info.context.request_id)
+
+
+async def _release_read_connection(info: Info) -> None:
+    """Hold no read connection while the domain waits for a write connection.
+
+    On PostgreSQL both come from one pool: with more concurrent mutations than the pool
+    holds, every connection would be a reader's whose request waits for a writer's, and
+    all would time out. The payload's read opens a new one afterwards.
+    """
+    await info.context.reader.close()
+
+
+async def resolve_customer_points_adjust(
+    info: Info, input: api.CustomerPointsAdjustInput
+) -> api.CustomerPointsAdjustPayload:
+    require(info, Permission.LOYALTY_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    await _release_read_connection(info)
+    done, errors = await attempt(
+        ledgers.adjust_points(
+            info.context.session_factory,
+            _caller(info),
+            ledgers.PointsAdjustment(
+                customer_id=customer_id,
+                delta=input.delta,
+                reason=input.reason,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
+    )
+    return api.CustomerPointsAdjustPayload(
+        customer=await fresh_customer(info, done.customer_id if done else None),
+        points_entry=PointsEntry.from_row(done.entry) if done and done.entry else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_customer_credit_adjust(
+    info: Info, input: api.CustomerCreditAdjustInput
+) -> api.CustomerCreditAdjustPayload:
+    require(info, Permission.CREDIT_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    await _release_read_connection(info)
+    done, errors = await attempt(
+        ledgers.adjust_credit(
+            info.context.session_factory,
+            _caller(info),
+            ledgers.CreditAdjustment(
+                customer_id=customer_id,
+                amount=input.amount,
+                reason=input.reason,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
+            ),
+            info.context.settings.currency,
+        )
+    )
+    return api.CustomerCreditAdjustPayload(
+        customer=await fresh_customer(info, done.customer_id if done else None),
+        credit_entry=CreditEntry.from_row(done.entry) if done and done.entry else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_customer_level_change(
+    info: Info, input: api.CustomerLevelChangeInput
+) -> api.CustomerLevelChangePayload:
+    require(info, Permission.LOYALTY_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    await _release_read_connection(info)
+    changed_id, errors = await attempt(
+        ledgers.change_level(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            input.level,
+            input.expected_version,
+        )
+    )
+    return api.CustomerLevelChangePayload(
+        customer=await fresh_customer(info, changed_id), user_errors=errors
+    )
+
+
+async def resolve_gift_card_issue(
+    info: Info, input: api.GiftCardIssueInput
+) -> api.GiftCardIssuePayload:
+    require(info, Permission.GIFTCARDS_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    await _release_read_connection(info)
+    done, errors = await attempt(
+        gift_cards.issue_gift_card(
+            info.context.session_factory,
+            _caller(info),
+            gift_cards.GiftCardIssue(
+                customer_id=customer_id,
+                amount=input.amount,
+                expires_on=input.expires_on,
+                message=input.message,
+                idempotency_key=input.idempotency_key,
+            ),
+            info.context.settings.currency,
+        )
+    )
+    return api.GiftCardIssuePayload(
+        customer=await fresh_customer(info, done.customer_id if done else None),
+        gift_card=GiftCard.from_row(done.gift_card) if done and done.gift_card else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_gift_card_deactivate(
+    info: Info, input: api.GiftCardDeactivateInput
+) -> api.GiftCardDeactivatePayload:
+    require(info, Permission.GIFTCARDS_WRITE)
+    gift_card_id = decode_id_of("GiftCard", input.gift_card_id, "giftCardId")
+    await _release_read_connection(info)
+    done, errors = await attempt(
+        gift_cards.deactivate_gift_card(
+            info.context.session_factory,
+            _caller(info),
+            gift_cards.GiftCardDeactivation(
+                gift_card_id=gift_card_id,
+                reason=input.reason,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
+    )
+    return api.GiftCardDeactivatePayload(
+        customer=await fresh_customer(info, done.customer_id if done else None),
+        gift_card=GiftCard.from_row(done.gift_card) if done and done.gift_card else None,
+        user_errors=errors,
+    )

@@ -1,0 +1,86 @@
+"""Staff notes on a customer: add, update, delete (`notes:write`)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from custgraph.auth.permissions import Permission
+from custgraph.domain import notes
+from custgraph.domain.caller import Caller
+from custgraph.resolvers.access import require
+from custgraph.resolvers.fresh import fresh_customer
+from custgraph.resolvers.outcome import attempt
+
+# Imported as a module: the schema module imports this one (see there).
+from custgraph.schema import notes_mutations as schema
+from custgraph.schema.global_id import decode_id_of, encode_global_id
+from custgraph.schema.notes import Note
+
+
+def _caller(info: Info) -> Caller:
+    return Caller.of(info.context.principal, info.context.request_id)
+
+
+async def resolve_customer_note_add(
+    info: Info, input: schema.CustomerNoteAddInput
+) -> schema.CustomerNoteAddPayload:
+    require(info, Permission.NOTES_WRITE)
+    customer_id = decode_id_of("Customer", input.customer_id, "customerId")
+    note, errors = await attempt(
+        notes.add_note(
+            info.context.session_factory,
+            _caller(info),
+            customer_id,
+            input.body,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerNoteAddPayload(
+        customer=await fresh_customer(info, note.customer_id if note else None),
+        note=Note.from_row(note) if note else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_customer_note_update(
+    info: Info, input: schema.CustomerNoteUpdateInput
+) -> schema.CustomerNoteUpdatePayload:
+    require(info, Permission.NOTES_WRITE)
+    note_id = decode_id_of("Note", input.note_id, "noteId")
+    note, errors = await attempt(
+        notes.update_note(
+            info.context.session_factory,
+            _caller(info),
+            note_id,
+            input.body,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerNoteUpdatePayload(
+        customer=await fresh_customer(info, note.customer_id if note else None),
+        note=Note.from_row(note) if note else None,
+        user_errors=errors,
+    )
+
+
+async def resolve_customer_note_delete(
+    info: Info, input: schema.CustomerNoteDeleteInput
+) -> schema.CustomerNoteDeletePayload:
+    require(info, Permission.NOTES_WRITE)
+    note_id = decode_id_of("Note", input.note_id, "noteId")
+    deleted, errors = await attempt(
+        notes.delete_note(
+            info.context.session_factory,
+            _caller(info),
+            note_id,
+            expected_version=input.expected_version,
+        )
+    )
+    return schema.CustomerNoteDeletePayload(
+        customer=await fresh_customer(info, deleted.customer_id if deleted else None),
+        deleted_note_id=strawberry.ID(encode_global_id("Note", deleted.note_id))
+        if deleted
+        else None,
+        user_errors=errors,
+    )
