@@ -23,22 +23,11 @@ def _caller(info: Info) -> Caller:
     return Caller.of(info.context.principal, info.context.request_id)
 
 
-async def _release_read_connection(info: Info) -> None:
-    """Hold no read connection while the domain waits for a write connection.
-
-    On PostgreSQL both come from one pool: with more concurrent mutations than the pool
-    holds, every connection would be a reader's whose request waits for a writer's, and
-    all would time out. The payload's read opens a new one afterwards.
-    """
-    await info.context.reader.close()
-
-
 async def resolve_customer_points_adjust(
     info: Info, input: api.CustomerPointsAdjustInput
 ) -> api.CustomerPointsAdjustPayload:
     require(info, Permission.LOYALTY_WRITE)
     customer_id = decode_id_of("Customer", input.customer_id, "customerId")
-    await _release_read_connection(info)
     done, errors = await attempt(
         ledgers.adjust_points(
             info.context.session_factory,
@@ -64,7 +53,6 @@ async def resolve_customer_credit_adjust(
 ) -> api.CustomerCreditAdjustPayload:
     require(info, Permission.CREDIT_WRITE)
     customer_id = decode_id_of("Customer", input.customer_id, "customerId")
-    await _release_read_connection(info)
     done, errors = await attempt(
         ledgers.adjust_credit(
             info.context.session_factory,
@@ -91,7 +79,6 @@ async def resolve_customer_level_change(
 ) -> api.CustomerLevelChangePayload:
     require(info, Permission.LOYALTY_WRITE)
     customer_id = decode_id_of("Customer", input.customer_id, "customerId")
-    await _release_read_connection(info)
     changed_id, errors = await attempt(
         ledgers.change_level(
             info.context.session_factory,
@@ -111,7 +98,6 @@ async def resolve_gift_card_issue(
 ) -> api.GiftCardIssuePayload:
     require(info, Permission.GIFTCARDS_WRITE)
     customer_id = decode_id_of("Customer", input.customer_id, "customerId")
-    await _release_read_connection(info)
     done, errors = await attempt(
         gift_cards.issue_gift_card(
             info.context.session_factory,
@@ -138,7 +124,6 @@ async def resolve_gift_card_deactivate(
 ) -> api.GiftCardDeactivatePayload:
     require(info, Permission.GIFTCARDS_WRITE)
     gift_card_id = decode_id_of("GiftCard", input.gift_card_id, "giftCardId")
-    await _release_read_connection(info)
     done, errors = await attempt(
         gift_cards.deactivate_gift_card(
             info.context.session_factory,
