@@ -70,10 +70,24 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "customerNoteUpdate": P.NOTES_WRITE,
     "customerNoteDelete": P.NOTES_WRITE,
     "customerNotify": P.NOTIFICATIONS_SEND,
+    "customerSetStatus": P.CUSTOMERS_WRITE,
+    "customerChangeEmail": P.CUSTOMERS_WRITE,
+    "customerDelete": P.CUSTOMERS_DELETE,
+    "customerErase": P.CUSTOMERS_DELETE,
+    "customerMerge": P.CUSTOMERS_MERGE,
+    "customerMergePreview": P.CUSTOMERS_MERGE,
 }
 # Fields a customer may use on their own record; on anyone else's they answer NOT_FOUND.
 SELF_SERVICE_FIELDS = frozenset(
-    {"customer", "node", "nodes", "customerUpdate", "customerAddressCreate", "customerUpdateMfa"}
+    {
+        "customer",
+        "node",
+        "nodes",
+        "customerUpdate",
+        "customerAddressCreate",
+        "customerUpdateMfa",
+        "customerChangeEmail",
+    }
 )
 # Fields naming an address: a customer's request reaches the domain, which answers
 # NOT_FOUND as a userError for addresses that are not theirs.
@@ -163,6 +177,18 @@ OPERATIONS: dict[str, str] = {
     "enabled: true}) { userErrors { code } } }",
     "customerNotify": 'mutation { customerNotify(input: {customerId: "{own}", channel: PUSH, '
     'body: " "}) { userErrors { code } } }',
+    "customerSetStatus": 'mutation { customerSetStatus(input: {customerId: "{own}", '
+    "status: BLOCKED, expectedVersion: -1}) { userErrors { code } } }",
+    "customerChangeEmail": 'mutation { customerChangeEmail(input: {customerId: "{own}", '
+    'email: "not an email"}) { userErrors { code } } }',
+    "customerDelete": 'mutation { customerDelete(input: {customerId: "{own}", '
+    "expectedVersion: -1}) { userErrors { code } } }",
+    "customerErase": 'mutation { customerErase(input: {customerId: "{own}", '
+    "expectedVersion: -1}) { userErrors { code } } }",
+    "customerMerge": 'mutation { customerMerge(input: {sourceId: "{own}", targetId: "{own}"}) '
+    "{ userErrors { code } } }",
+    "customerMergePreview": 'query { customerMergePreview(input: {sourceId: "{own}", '
+    'targetId: "{own}"}) { userErrors { code } } }',
 }
 
 # Customer fields beyond reading the customer itself: None means no further permission.

@@ -10,6 +10,7 @@ import strawberry
 from custgraph.schema.access_mutations import AccountAccessMutations
 from custgraph.schema.commercial_mutations import CommercialMutations
 from custgraph.schema.identity_mutations import IdentityMutations
+from custgraph.schema.lifecycle_mutations import LifecycleMutations
 from custgraph.schema.money_mutations import MoneyMutations
 from custgraph.schema.notes_mutations import NoteMutations
 from custgraph.schema.record_mutations import RecordMutations
@@ -18,6 +19,7 @@ from custgraph.schema.record_mutations import RecordMutations
 @strawberry.type(description="Every action that changes something.")
 class Mutation(
     IdentityMutations,
+    LifecycleMutations,
     RecordMutations,
     MoneyMutations,
     CommercialMutations,

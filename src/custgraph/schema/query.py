@@ -15,6 +15,7 @@ from custgraph.resolvers.staff_admin import resolve_api_keys, resolve_staff_user
 from custgraph.schema.commercial_mutations import CustomFieldQuery
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
+from custgraph.schema.lifecycle_mutations import MergePreviewQuery
 from custgraph.schema.node import Node
 from custgraph.schema.pagination import Connection
 from custgraph.schema.staff import StaffUser
@@ -23,7 +24,7 @@ from custgraph.schema.viewer import Viewer, viewer_kind
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(CustomFieldQuery):
+class Query(CustomFieldQuery, MergePreviewQuery):
     @strawberry.field(description="One customer by id.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         return await resolve_customer(info, id)
