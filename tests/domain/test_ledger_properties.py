@@ -3,10 +3,8 @@
 Runs the domain functions against a real database (SQLite, or PostgreSQL when
 CUSTGRAPH_TEST_POSTGRES is set), one after the other or all at once.
 
-Extension point for merges and erasures (another area): add an action to
-`LEDGER_ACTIONS` that runs them, and call `assert_ledgers_consistent` on every customer
-the action touched (a merge's source and target alike). The invariants must hold for
-them exactly as for adjustments.
+A second property mixes merges and erasures into the sequences over a pool of three
+customers: every ledger stays consistent, and merges only move value.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.models import CreditEntry, Customer, PointsEntry
 from custgraph.domain.actors import Actor
 from custgraph.domain.caller import Caller
+from custgraph.domain.erase import erase_customer
 from custgraph.domain.errors import DomainError
 from custgraph.domain.ledgers import (
     CreditAdjustment,
@@ -33,6 +32,7 @@ from custgraph.domain.ledgers import (
     adjust_credit,
     adjust_points,
 )
+from custgraph.domain.merge import MergeRequest, merge_customers
 from custgraph.domain.references import assign_reference, placeholder_reference
 from tests.conftest import settings_for
 from tests.support.databases import Databases
@@ -174,3 +174,61 @@ async def test_random_adjustments_keep_balances_equal_to_their_ledgers(
                 Decimal(cents).scaleb(-2),
             )
     await assert_ledgers_consistent(ledger_db, customer_id)
+
+
+pool_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("points"), st.integers(0, 2), st.integers(-300, 300).filter(bool)),
+        st.tuples(st.just("credit"), st.integers(0, 2), st.integers(-30_000, 30_000).filter(bool)),
+        st.tuples(st.just("merge"), st.integers(0, 2), st.integers(0, 2)),
+        st.tuples(st.just("erase"), st.integers(0, 2), st.just(0)),
+    ),
+    min_size=1,
+    max_size=10,
+)
+# What may refuse a step: a would-be negative balance, a merged or erased customer, a
+# customer merged into itself.
+EXPECTED_REFUSALS = frozenset({"INSUFFICIENT_BALANCE", "NOT_ALLOWED", "INVALID"})
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(sequence=pool_steps)
+async def test_random_adjustments_merges_and_erasures_keep_every_ledger_consistent(
+    ledger_db: LedgerDb, sequence: list[tuple[str, int, int]]
+) -> None:
+    ids = [await new_customer(ledger_db) for _ in range(3)]
+    points, cents = 0, 0
+    for kind, first, second in sequence:
+        try:
+            if kind == "points":
+                await _points(ledger_db, ids[first], second)
+                points += second
+            elif kind == "credit":
+                await _credit(ledger_db, ids[first], second)
+                cents += second
+            elif kind == "merge":
+                await merge_customers(
+                    ledger_db.sessions,
+                    CALLER,
+                    MergeRequest(source_id=ids[first], target_id=ids[second]),
+                    currency=CURRENCY,
+                )
+            else:
+                await erase_customer(ledger_db.sessions, CALLER, ids[first])
+        except DomainError as error:
+            assert error.code in EXPECTED_REFUSALS, (kind, error.code, error.message)
+    for customer_id in ids:
+        await assert_ledgers_consistent(ledger_db, customer_id)
+    # Merges move value between ledgers and erasures keep it: nothing appears or vanishes.
+    async with ledger_db.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(Customer.points_balance, Customer.credit_balance).where(Customer.id.in_(ids))
+            )
+        ).all()
+    assert sum(r.points_balance for r in rows) == points
+    assert sum((r.credit_balance for r in rows), Decimal("0.00")) == Decimal(cents).scaleb(-2)
