@@ -51,20 +51,43 @@ async def _customer_by_email(session: AsyncSession, email: str) -> Customer | No
     return customer
 
 
-async def send_verification(session: AsyncSession, settings: Settings, customer: Customer) -> None:
-    """Queue the verify-email message with a fresh link to the customer's current email."""
+async def _send_link(
+    session: AsyncSession,
+    settings: Settings,
+    customer: Customer,
+    *,
+    purpose: str,
+    path: str,
+    kind: str,
+    subject: str,
+    text: str,
+) -> None:
+    """Queue an email with a fresh one-time link; earlier unused links of `purpose` stop."""
     assert customer.email is not None
-    token = await issue_action_token(session, customer.id, VERIFY_EMAIL, customer.email)
-    link = f"{settings.public_url}/verify-email?token={token}"
+    token = await issue_action_token(session, customer.id, purpose, customer.email)
+    link = f"{settings.public_url}{path}?token={token}"
     await enqueue_message(
         session,
         customer_id=customer.id,
         channel="EMAIL",
-        kind="EMAIL_VERIFICATION",
+        kind=kind,
         recipient=customer.email,
+        subject=subject,
+        body=f"Hello {customer.first_name},\n\n{text.format(link=link)}\n",
+    )
+
+
+async def send_verification(session: AsyncSession, settings: Settings, customer: Customer) -> None:
+    """Queue the verify-email message with a fresh link to the customer's current email."""
+    await _send_link(
+        session,
+        settings,
+        customer,
+        purpose=VERIFY_EMAIL,
+        path="/verify-email",
+        kind="EMAIL_VERIFICATION",
         subject="Confirm your email address",
-        body=f"Hello {customer.first_name},\n\nconfirm your email address here:\n{link}\n\n"
-        "The link works for 48 hours.\n",
+        text="confirm your email address here:\n{link}\n\nThe link works for 48 hours.",
     )
 
 
@@ -72,35 +95,31 @@ async def send_password_reset(
     session: AsyncSession, settings: Settings, customer: Customer
 ) -> None:
     """Queue a reset-password message with a fresh link; earlier links stop working."""
-    assert customer.email is not None
-    token = await issue_action_token(session, customer.id, RESET_PASSWORD, customer.email)
-    link = f"{settings.public_url}/reset-password?token={token}"
-    await enqueue_message(
+    await _send_link(
         session,
-        customer_id=customer.id,
-        channel="EMAIL",
+        settings,
+        customer,
+        purpose=RESET_PASSWORD,
+        path="/reset-password",
         kind="PASSWORD_RESET",
-        recipient=customer.email,
         subject="Reset your password",
-        body=f"Hello {customer.first_name},\n\nchoose a new password here:\n{link}\n\n"
-        "The link works for one hour. If you did not ask for it, ignore this message.\n",
+        text="choose a new password here:\n{link}\n\nThe link works for one hour. "
+        "If you did not ask for it, ignore this message.",
     )
 
 
 async def send_set_password(session: AsyncSession, settings: Settings, customer: Customer) -> None:
     """Queue the invitation of a customer created by staff to choose a first password."""
-    assert customer.email is not None
-    token = await issue_action_token(session, customer.id, SET_PASSWORD, customer.email)
-    link = f"{settings.public_url}/reset-password?token={token}"
-    await enqueue_message(
+    await _send_link(
         session,
-        customer_id=customer.id,
-        channel="EMAIL",
+        settings,
+        customer,
+        purpose=SET_PASSWORD,
+        path="/reset-password",
         kind="SET_PASSWORD",
-        recipient=customer.email,
         subject="Your new customer account",
-        body=f"Hello {customer.first_name},\n\nan account was opened for you. Choose your "
-        f"password here:\n{link}\n\nThe link works for 7 days.\n",
+        text="an account was opened for you. Choose your password here:\n{link}\n\n"
+        "The link works for 7 days.",
     )
 
 
