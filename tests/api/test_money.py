@@ -780,3 +780,24 @@ async def test_gift_card_deactivate_of_an_unknown_card_is_not_found(wgql: GraphQ
     assert _errors(refused["giftCardDeactivate"]) == [("NOT_FOUND", ["giftCardId"])]
     wrong_type = await wgql(DEACTIVATE, {"input": {"giftCardId": UNKNOWN_CUSTOMER}})
     assert wrong_type.codes == ["BAD_REQUEST"]
+
+
+async def test_gift_card_issue_with_a_stale_expected_version_is_a_conflict(
+    wgql: GraphQLClient,
+) -> None:
+    created = (
+        await wgql("""mutation { customerCreate(input: {firstName: "Gift",
+        lastName: "Versioned"}) { customer { id version } } }""")
+    ).ok()["customerCreate"]
+    customer = created["customer"]
+    issue = """mutation($id: ID!, $version: Int) { giftCardIssue(input: {customerId: $id,
+        amount: "25.00", expectedVersion: $version}) { giftCard { id } customer { version }
+        userErrors { field code } } }"""
+    stale = (await wgql(issue, {"id": customer["id"], "version": 99})).ok()["giftCardIssue"]
+    assert stale == {
+        "giftCard": None,
+        "customer": None,
+        "userErrors": [{"field": ["expectedVersion"], "code": "CONFLICT"}],
+    }
+    fresh = (await wgql(issue, {"id": customer["id"], "version": 1})).ok()["giftCardIssue"]
+    assert fresh["userErrors"] == [] and fresh["customer"]["version"] == 2

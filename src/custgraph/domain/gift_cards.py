@@ -60,6 +60,7 @@ class GiftCardIssue:
     expires_on: date | None = None
     message: str | None = None
     idempotency_key: str | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,9 @@ async def issue_gift_card(
         if stored is not None:
             replayed = await session.get(GiftCard, stored["gift_card_id"])
             return GiftCardResult(stored["customer_id"], replayed)
-        customer = await lock_customer(session, issue.customer_id, caller=caller)
+        customer = await lock_customer(
+            session, issue.customer_id, issue.expected_version, caller=caller
+        )
         card = GiftCard(
             customer_id=customer.id,
             code=await _unused_code(session),

@@ -108,6 +108,7 @@ async def resolve_gift_card_issue(
                 expires_on=input.expires_on,
                 message=input.message,
                 idempotency_key=input.idempotency_key,
+                expected_version=input.expected_version,
             ),
             info.context.settings.currency,
         )

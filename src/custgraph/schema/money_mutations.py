@@ -85,6 +85,9 @@ class GiftCardIssueInput:
     message: str | None = strawberry.field(
         default=None, description="A message sent with the card (at most 1000 characters)."
     )
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with CONFLICT unless the customer has this version."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY_KEY)
 
 
