@@ -177,8 +177,8 @@ checks() {
         --data @"$BENCH/queries/pgl_$s.json" "http://127.0.0.1:$PGL_PORT/graphql" | sha1sum)
     [ "$a" = "$b" ] || { echo "PostGraphile answers $s differently with the token" >&2; exit 1; }
     a=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
-        --data @"$SHARED/queries/floor_$s.json" "http://127.0.0.1:$FLOOR_PORT/graphql" | head -c 12)
-    [ "$a" = '{"data" : {"' ] || { echo "the floor refuses $s with the token" >&2; exit 1; }
+        --data @"$SHARED/queries/floor_$s.json" "http://127.0.0.1:$FLOOR_PORT/graphql")
+    [ "${a:0:12}" = '{"data" : {"' ] || { echo "the floor refuses $s with the token" >&2; exit 1; }
   done
   echo "--auth: PostGraphile's answers are byte-identical with and without the token; the floor ignores it"
 }
@@ -196,7 +196,8 @@ compare_all() {
   local s
   for s in $SHAPES; do
     say "compare: $s (duration ${DURATION}s, rounds $ROUNDS, connections $CONNECTIONS)"
-    echo "shape=$s" | tee "$RESULTS/compare_$s.txt"
+    echo "shape=$s  $(date -u +%FT%TZ)  load average before: $(cut -d' ' -f1-3 /proc/loadavg)" \
+      | tee "$RESULTS/compare_$s.txt"
     "$SHARED/compare" --duration "$DURATION" --rounds "$ROUNDS" --connections "$CONNECTIONS" \
       --auth "$TOKEN" \
       "floor=http://127.0.0.1:$FLOOR_PORT/graphql=$SHARED/queries/floor_$s.json" \
@@ -204,6 +205,8 @@ compare_all() {
       "custgraph=http://127.0.0.1:$CG_PORT/graphql=$BENCH/queries/cg_$s.json" \
       | tee -a "$RESULTS/compare_$s.txt"
     # compare runs the connection counts in order, so this is the end of the last (16) run.
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; counts the benchmark's own processes too)" \
+      | tee -a "$RESULTS/compare_$s.txt"
     rss_line "rss after $s (end of the ${CONNECTIONS##*,}-connection run):" | tee -a "$RESULTS/rss.txt"
   done
 }
@@ -237,5 +240,6 @@ start_servers
 checks
 statements
 compare_all
+say "resident memory"
 cat "$RESULTS/rss.txt"
 summary

@@ -9,8 +9,13 @@ shape in bench/queries/cg_*.json it reports:
 
 - the SQL statements one request runs (counted with a `before_cursor_execute` listener,
   the pattern of tests/support/statements.py) and their first words;
-- the median in-process latency over --requests requests, and how much of it is spent
-  inside the DBAPI's execute (round trip + asyncpg's row decoding), the rest being Python.
+- the median in-process latency over --requests requests;
+- "SQL alone": the same statements with the same parameters replayed one after the other
+  on one connection with nothing else running (round trips, execution and asyncpg's row
+  decoding, without SQLAlchemy's result processing), median over --requests replays.
+  Latency minus that is, roughly, the Python above the driver. (Timing the DBAPI execute
+  inside a request would overstate SQL: while one statement awaits the network, the event
+  loop runs other resolvers.)
 
 With --profile SHAPE it then runs pyinstrument over --profile-requests requests of that
 shape and prints the call tree (trimmed) and the functions with the most own time; the full
@@ -51,28 +56,35 @@ SHAPES = ("page", "detail", "flat")
 class SqlLog:
     def __init__(self) -> None:
         self.statements: list[str] = []
-        self.seconds = 0.0
+        self.parameters: list[Any] = []
 
 
 @contextmanager
 def recorded(engine: AsyncEngine) -> Iterator[SqlLog]:
+    """The statements (and DBAPI parameters) run on `engine`, as tests/support/statements.py."""
     log = SqlLog()
-    started: list[float] = []
 
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         log.statements.append(statement)
-        started.append(time.perf_counter())
-
-    def after(*_args: Any) -> None:
-        log.seconds += time.perf_counter() - started.pop()
+        log.parameters.append(parameters)
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)
-    event.listen(engine.sync_engine, "after_cursor_execute", after)
     try:
         yield log
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", before)
-        event.remove(engine.sync_engine, "after_cursor_execute", after)
+
+
+async def replay(engine: AsyncEngine, log: SqlLog, times: int) -> float:
+    """Median seconds to run the logged statements one after the other, rows fetched."""
+    took = []
+    async with engine.connect() as connection:
+        for _ in range(times + 2):  # two warm-up rounds: prepared statements, caches
+            started = time.perf_counter()
+            for statement, parameters in zip(log.statements, log.parameters, strict=True):
+                (await connection.exec_driver_sql(statement, parameters)).all()
+            took.append(time.perf_counter() - started)
+    return statistics.median(took[2:])
 
 
 def first_words(statement: str) -> str:
@@ -82,6 +94,58 @@ def first_words(statement: str) -> str:
         rest = words[frm : frm + 90] if frm >= 0 else words[:90]
         return f"SELECT … {rest.strip()}"
     return words[:100]
+
+
+LAYERS = (
+    ("/graphql/", "graphql-core (execution)"),
+    ("/strawberry/", "strawberry"),
+    ("/sqlalchemy/", "SQLAlchemy"),
+    ("/asyncpg/", "asyncpg"),
+    ("/aiodataloader", "aiodataloader"),
+    ("/custgraph/", "custgraph (resolvers, loaders, types)"),
+    ("/json/", "json (stdlib: cursors)"),
+    ("/orjson", "orjson"),
+    ("/httpx/", "httpx + ASGI transport (bench client)"),
+    ("/httpcore/", "httpx + ASGI transport (bench client)"),
+    ("/starlette/", "starlette"),
+    ("/asyncio/", "asyncio event loop"),
+    ("/uvloop/", "asyncio event loop"),
+)
+
+
+def layer_of(path: str) -> str:
+    for marker, name in LAYERS:
+        if marker in path:
+            return name
+    return "other (" + (Path(path).name or "?") + ")"
+
+
+def own_time(root: Any) -> tuple[dict[str, float], dict[str, float]]:
+    """Own (self) time per library layer and per function, from a pyinstrument frame tree.
+
+    Time in synthetic frames goes to the nearest real frame; `[await]` time (the profiled
+    coroutine waiting for I/O) is its own layer.
+    """
+    layers: dict[str, float] = {}
+    functions: dict[str, float] = {}
+    stack = [(root, root.file_path or "", f"{root.function}")]
+    while stack:
+        frame, owner, label = stack.pop()
+        if frame.is_synthetic:
+            own = frame.time
+            name = "waiting ([await]: I/O, database)" if "await" in frame.identifier else None
+        else:
+            own = frame.time - sum(c.time for c in frame.children)
+            owner = frame.file_path or owner
+            label = f"{frame.function}  {frame.file_path_short}:{frame.line_no}"
+            name = None
+        layer = name or layer_of(owner)
+        layers[layer] = layers.get(layer, 0.0) + own
+        if name is None:
+            functions[label] = functions.get(label, 0.0) + own
+        if not frame.is_synthetic:
+            stack.extend((c, owner, label) for c in frame.children)
+    return layers, functions
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -115,25 +179,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await call(shape)
             with recorded(engine) as one:
                 await call(shape)
-            times, sql = [], []
+            times = []
             for _ in range(args.requests):
-                with recorded(engine) as log:
-                    started = time.perf_counter()
-                    await call(shape)
-                    times.append(time.perf_counter() - started)
-                sql.append(log.seconds)
+                started = time.perf_counter()
+                await call(shape)
+                times.append(time.perf_counter() - started)
             median = statistics.median(times)
+            sql = await replay(engine, one, args.requests)
             report[shape] = {
                 "statements": len(one.statements),
                 "median_ms": round(median * 1000, 1),
-                "sql_ms": round(statistics.median(sql) * 1000, 1),
+                "sql_alone_ms": round(sql * 1000, 1),
                 "statement_heads": [first_words(s) for s in one.statements],
             }
             print(
                 f"{shape}: {len(one.statements)} statements per request; in-process median "
-                f"{median * 1000:.1f} ms over {args.requests} requests, of which "
-                f"{statistics.median(sql) * 1000:.1f} ms inside the DBAPI execute "
-                f"(the rest is Python)"
+                f"{median * 1000:.1f} ms over {args.requests} requests; the same statements "
+                f"replayed alone: {sql * 1000:.1f} ms ({sql / median:.0%}); the rest is Python"
             )
             for head in report[shape]["statement_heads"]:
                 print(f"    {head}")
@@ -142,7 +204,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             from pyinstrument import Profiler
             from pyinstrument.renderers import ConsoleRenderer
 
-            profiler = Profiler(interval=0.0005, async_mode="enabled")
+            profiler = Profiler(interval=0.001, async_mode="enabled")
             profiler.start()
             started = time.perf_counter()
             for _ in range(args.profile_requests):
@@ -152,21 +214,44 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             RESULTS.mkdir(exist_ok=True)
             session = profiler.last_session
             tree = profiler.output(ConsoleRenderer(unicode=True, color=False, show_all=False))
-            flat = profiler.output(
-                ConsoleRenderer(unicode=True, color=False, flat=True, show_all=True)
+            layers, functions = own_time(session.root_frame())
+            total = sum(layers.values())
+            ranked = sorted(layers.items(), key=lambda x: -x[1])
+            shown = [(n, t) for n, t in ranked if t / total >= 0.005]
+            rest = total - sum(t for _, t in shown)
+            layer_lines = [
+                f"  {name:<40}{t:>8.3f} s {t / total:>6.1%}"
+                for name, t in [*shown, (f"{len(ranked) - len(shown)} more, each < 0.5%", rest)]
+            ]
+            function_lines = [
+                f"  {t:>7.3f} s {t / total:>6.1%}  {name}"
+                for name, t in sorted(functions.items(), key=lambda x: -x[1])[: args.flat_lines]
+            ]
+            (RESULTS / f"profile_{args.profile}.txt").write_text(
+                "\n".join(
+                    [
+                        tree,
+                        "own time by layer:",
+                        *layer_lines,
+                        "",
+                        "own time by function:",
+                        *function_lines,
+                    ]
+                )
             )
-            (RESULTS / f"profile_{args.profile}.txt").write_text(tree + "\n\n" + flat)
             (RESULTS / f"profile_{args.profile}.html").write_text(profiler.output_html())
             print(
                 f"\npyinstrument: {args.profile_requests} {args.profile} requests in "
-                f"{elapsed:.2f} s ({elapsed / args.profile_requests * 1000:.1f} ms each);"
-                f" {session.sample_count} samples; full output in "
+                f"{elapsed:.2f} s ({elapsed / args.profile_requests * 1000:.1f} ms each, "
+                f"profiler overhead included); {session.sample_count} samples; full output in "
                 f"{RESULTS / f'profile_{args.profile}.txt'} and .html"
             )
+            print("\n--- own time by layer (where the CPU goes) ---")
+            print("\n".join(layer_lines))
+            print("\n--- own time, top functions ---")
+            print("\n".join(function_lines))
             print("\n--- call tree (trimmed) ---")
             print("\n".join(tree.splitlines()[: args.tree_lines]))
-            print("\n--- own time, top functions ---")
-            print("\n".join(flat.splitlines()[: args.flat_lines]))
     await engine.dispose()
     return report
 
@@ -177,8 +262,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--profile", choices=SHAPES)
     parser.add_argument("--profile-requests", type=int, default=20)
-    parser.add_argument("--tree-lines", type=int, default=70)
-    parser.add_argument("--flat-lines", type=int, default=40)
+    parser.add_argument("--tree-lines", type=int, default=60)
+    parser.add_argument("--flat-lines", type=int, default=25)
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args()
     report = asyncio.run(run(args))

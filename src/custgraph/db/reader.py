@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Executable, Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
@@ -24,14 +24,33 @@ class Reader:
         self._lock = asyncio.Lock()
         self.dialect = engine.dialect.name
         self.statement_count = 0
+        self._custom_plans = False
+
+    async def _connected(self) -> AsyncConnection:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        self.statement_count += 1
+        return self._connection
 
     async def all(self, statement: Executable) -> Sequence[Row[Any]]:
         async with self._lock:
-            if self._connection is None:
-                self._connection = await self._engine.connect()
-            self.statement_count += 1
-            result = await self._connection.execute(statement)
+            result = await (await self._connected()).execute(statement)
             return result.all()
+
+    async def prefer_custom_plans(self) -> None:
+        """Plan this request's statements for their actual parameters (PostgreSQL).
+
+        A prepared statement switches to a generic plan after a few runs; for a
+        contains-search the generic plan cannot use the trigram index and scans the
+        sort index instead, which measured 2 to 5 times slower on 100,000 customers.
+        Lasts until the request's read transaction ends.
+        """
+        if self.dialect != "postgresql" or self._custom_plans:
+            return
+        self._custom_plans = True
+        async with self._lock:
+            connection = await self._connected()
+            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     async def scalar(self, statement: Executable) -> Any:
         rows = await self.all(statement)
@@ -46,6 +65,7 @@ class Reader:
         async with self._lock:
             if self._connection is not None and self._connection.in_transaction():
                 await self._connection.rollback()
+                self._custom_plans = False
 
     async def close(self) -> None:
         if self._connection is not None:

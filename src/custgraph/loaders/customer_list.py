@@ -138,6 +138,8 @@ async def fetch_customer_page(
 ) -> CustomerPage:
     """One page of customers in a stable total order (the sort, then id)."""
     key = SORT_KEYS[sort]
+    if flt.search:
+        await reader.prefer_custom_plans()
     ordered = tuple_(*key.expressions, c.id)
     conditions = filter_conditions(flt, reader.dialect)
     columns = (*key.expressions, c.id)
@@ -164,6 +166,8 @@ async def fetch_customer_page(
 
 
 async def count_customers(reader: Reader, flt: CustomerListFilter) -> int:
+    if flt.search:
+        await reader.prefer_custom_plans()
     conditions = filter_conditions(flt, reader.dialect)
     statement = select(func.count()).select_from(customers).where(and_(True, *conditions))
     return int(await reader.scalar(statement))
