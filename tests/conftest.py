@@ -39,8 +39,16 @@ async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[D
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:
+    """Settings of a test app; rate limiting is off unless a test turns it on, so that
+    suites sharing one world do not run each other out of points."""
     return Settings(
-        **{"database_url": url, "secret_key": TEST_SECRET, "smtp_url": None, **overrides}
+        **{
+            "database_url": url,
+            "secret_key": TEST_SECRET,
+            "smtp_url": None,
+            "rate_limit_enabled": False,
+            **overrides,
+        }
     )
 
 

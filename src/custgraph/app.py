@@ -8,16 +8,27 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.migrate import current_revision, head_revision
+from custgraph.http.body_limit import BodyLimit
+from custgraph.http.error_response import http_exception_response
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
 from custgraph.http.graphql_endpoint import GraphQLEndpoint
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
+from custgraph.http.request_ids import RequestIds
 from custgraph.mail import run_delivery_loop, senders_for
+from custgraph.observability.json_logs import use_json_logs
+from custgraph.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from custgraph.observability.metrics import Metrics
+from custgraph.observability.observe_requests import ObserveRequests
+from custgraph.observability.outbox_backlog import pending_outbox_messages
 from custgraph.schema.build import build_schema
 from custgraph.settings import Settings, get_settings
 from custgraph.state import AppState
@@ -25,6 +36,8 @@ from custgraph.state import AppState
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    if settings.log_format == "json":
+        use_json_logs()
     engine = create_engine(settings)
     # Writes get a pool of their own: a request holds its read connection while its
     # mutation waits for a write connection, and one shared pool could run dry with
@@ -46,15 +59,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema=build_schema(),
         graphiql_page=page,
     )
+    metrics = Metrics()
 
     async def live(_: Request) -> Response:
         return JSONResponse({"status": "live"})
 
+    async def check_database() -> str | None:
+        revision = await current_revision(engine)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return revision
+
     async def ready(_: Request) -> Response:
         try:
-            revision = await current_revision(engine)
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            # An unreachable database must not hang the probe past its own timeout.
+            revision = await asyncio.wait_for(check_database(), settings.ready_timeout_seconds)
+        except TimeoutError:
+            return JSONResponse({"status": "unavailable", "database": "timeout"}, status_code=503)
         except Exception as error:  # any database failure means "not ready"
             return JSONResponse(
                 {"status": "unavailable", "database": type(error).__name__}, status_code=503
@@ -64,6 +85,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 {"status": "unavailable", "migrations": "not current"}, status_code=503
             )
         return JSONResponse({"status": "ready"})
+
+    async def metrics_page(_: Request) -> Response:
+        backlog = await pending_outbox_messages(engine, settings.ready_timeout_seconds)
+        return Response(metrics.render(backlog), media_type=METRICS_CONTENT_TYPE)
 
     senders = senders_for(settings)  # a malformed SMTP URL stops the start here
 
@@ -98,6 +123,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/health/ready", ready),
         *graphiql_routes(assets),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics_page))
+    # Outermost first: the request id is settled before anything may answer.
+    middleware = [
+        Middleware(RequestIds),
+        Middleware(ObserveRequests, metrics=metrics),
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+                expose_headers=[REQUEST_ID_HEADER],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes))
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: http_exception_response},
+        lifespan=lifespan,
+    )
     app.state.custgraph = state
     return app

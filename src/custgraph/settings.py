@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,29 @@ class Settings(BaseSettings):
     # Customers in these discount groups have contract addresses that only the ERP
     # changes; the API refuses address changes for them.
     address_locked_discount_groups: list[str] = ["CONTRACT"]
+    # Query limits, checked before anything reaches the database. The cost counts 1 per
+    # object field, multiplied by each connection's page size (see schema/cost.py); the
+    # admin console's list page of 100 customers costs about 6,500.
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=5000, ge=1)
+    max_query_cost: int = Field(default=10000, ge=1)
+    # A leaky bucket of cost points per caller, kept in the database for all processes.
+    rate_limit_enabled: bool = True
+    rate_limit_capacity: float = Field(default=20000, gt=0)
+    rate_limit_leak_per_second: float = Field(default=500, gt=0)
+    # Buckets live in Redis when this is set (redis://…), else in the database.
+    redis_url: str | None = None
+    rate_limit_redis_prefix: str = "custgraph:ratelimit:"
+    # Transport and operations.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)  # larger bodies get 413 unread
+    cors_origins: list[str] = []  # origins allowed by CORS; empty sends no CORS headers
+    introspection_for: Literal["staff", "all", "none"] = "staff"  # and "Did you mean"
+    metrics_enabled: bool = True  # serves /metrics (Prometheus text format)
+    log_format: Literal["text", "json"] = "text"
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    ready_timeout_seconds: float = Field(default=2.0, gt=0)
 
     @field_validator("secret_key")
     @classmethod

@@ -57,9 +57,17 @@ def create_engine(
         if not pooled:
             kwargs["poolclass"] = NullPool
     elif pooled:
-        kwargs.update(pool_size=settings.db_pool_size, max_overflow=5, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=settings.db_pool_size,
+            max_overflow=5,
+            pool_pre_ping=True,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
     else:
         kwargs["poolclass"] = NullPool
+    if make_url(url).get_driver_name() == "asyncpg":
+        # An unreachable server fails a request in bounded time instead of hanging it.
+        kwargs["connect_args"] = {"timeout": settings.db_connect_timeout_seconds}
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)

@@ -19,9 +19,15 @@ from strawberry.types.graphql import OperationType
 from custgraph.auth.authenticate import AuthenticationFailed, authenticate
 from custgraph.context import Context
 from custgraph.db.reader import Reader
+from custgraph.http.database_unavailable import (
+    DatabaseUnavailable,
+    database_reachable,
+    is_database_unavailable,
+)
 from custgraph.http.negotiation import GRAPHQL_RESPONSE_JSON, response_media_type, wants_html
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_id import request_id_from
+from custgraph.observability.request_record import operation_name, outcome_of, record_of
 from custgraph.schema.errors import ErrorCode
 from custgraph.state import AppState
 
@@ -38,12 +44,14 @@ class RequestError(Exception):
         message: str,
         code: ErrorCode = ErrorCode.BAD_REQUEST,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers or {}
+        self.extensions = extensions or {}
 
 
 @dataclass(frozen=True)
@@ -133,12 +141,11 @@ def _json_response(
     )
 
 
-def _error_body(message: str, code: ErrorCode, request_id: str) -> dict[str, Any]:
-    return {
-        "errors": [
-            {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
-        ]
-    }
+def _error_body(
+    message: str, code: ErrorCode, request_id: str, extensions: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    details = {**(extensions or {}), "code": code.value, "requestId": request_id}
+    return {"errors": [{"message": message, "extensions": details}]}
 
 
 class GraphQLEndpoint:
@@ -166,20 +173,39 @@ class GraphQLEndpoint:
         try:
             return await self._execute(request, request_id, media_type, reader)
         except RequestError as error:
+            record_of(request.scope).outcome = error.code.value
             return _json_response(
-                _error_body(error.message, error.code, request_id),
+                _error_body(error.message, error.code, request_id, error.extensions),
                 error.status,
                 media_type,
                 request_id,
                 **error.headers,
             )
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            record_of(request.scope).outcome = ErrorCode.INTERNAL.value
+            return _json_response(
+                _error_body(
+                    f"The database is unavailable; try again shortly (request id {request_id}).",
+                    ErrorCode.INTERNAL,
+                    request_id,
+                ),
+                503,
+                media_type,
+                request_id,
+                **{"Retry-After": "5"},
+            )
         finally:
+            record_of(request.scope).statements = reader.statement_count
             await reader.close()
 
     async def _execute(
         self, request: Request, request_id: str, media_type: str, reader: Reader
     ) -> Response:
         graphql_request = await _read_request(request)
+        record = record_of(request.scope)
+        record.operation = operation_name(graphql_request.query, graphql_request.operation_name)
         settings = self.state.settings
         try:
             principal = await authenticate(
@@ -193,6 +219,7 @@ class GraphQLEndpoint:
             raise RequestError(
                 401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
             ) from None
+        record.principal_key = principal.key
         context = Context(
             request_id=request_id,
             principal=principal,
@@ -219,6 +246,11 @@ class GraphQLEndpoint:
             ) from None
         except MissingQueryError:
             raise RequestError(400, "The request has no `query` string.") from None
+        record.outcome = outcome_of(result)
+        internal = any((e.extensions or {}).get("code") == "INTERNAL" for e in result.errors or ())
+        if internal and not await database_reachable(self.state.engine):
+            # A resolver's lost connection is the whole request's outage, not one field's.
+            raise DatabaseUnavailable
         request_error = _is_request_error(result)
         if media_type == GRAPHQL_RESPONSE_JSON:
             status = 400 if request_error else 200

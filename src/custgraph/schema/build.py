@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from custgraph.ratelimit.extension import CostAndRateLimit, rate_limit_refusal
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
 from custgraph.schema.anonymous_gate import AnonymousGate
 from custgraph.schema.error_masking import ContractErrors
+from custgraph.schema.errors import ErrorCode
 from custgraph.schema.giftcards import GiftCard
+from custgraph.schema.introspection_gate import IntrospectionGate
 from custgraph.schema.ledgers import CreditEntry, PointsEntry
+from custgraph.schema.limits import QueryLimits, mark_token_limit
 from custgraph.schema.loyalty import Membership
 from custgraph.schema.mutation import Mutation
 from custgraph.schema.notes import Note
@@ -46,6 +52,44 @@ class Schema(strawberry.Schema):
         # ContractErrors logs what deserves logging; client mistakes are not server errors.
         return None
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        result = await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        settings = getattr(context_value, "settings", None)
+        if settings is not None:
+            mark_token_limit(result, settings.max_tokens)
+        retry_after = rate_limit_refusal(result)
+        if retry_after is not None:
+            # A refusal is an HTTP 429 with Retry-After; the endpoint answers RequestErrors.
+            # Imported here because the endpoint's module imports this one.
+            from custgraph.http.graphql_endpoint import RequestError
+
+            figures = dict(result.errors[0].extensions or {}) if result.errors else {}
+            raise RequestError(
+                429,
+                f"Rate limited: retry in {retry_after} seconds.",
+                ErrorCode.RATE_LIMITED,
+                {"Retry-After": str(retry_after)},
+                {**figures, **(result.extensions or {})},
+            )
+        return result
+
 
 def build_schema() -> Schema:
     return Schema(
@@ -54,7 +98,10 @@ def build_schema() -> Schema:
         types=NODE_TYPES,
         extensions=[
             ContractErrors,
+            QueryLimits,
             AnonymousGate,
+            IntrospectionGate,
+            CostAndRateLimit,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

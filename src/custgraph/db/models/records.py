@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custgraph.db.models.base import Base, utcnow
@@ -56,3 +56,17 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimitBucket(Base):
+    """A caller's leaky bucket of query cost points (`key` is `Principal.key`).
+
+    `updated_at` is seconds since the epoch as a float, so the leak is plain arithmetic
+    in the one upsert statement on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "rate_limit_buckets"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    level: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)

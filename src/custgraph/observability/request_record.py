@@ -1,0 +1,59 @@
+"""What the GraphQL endpoint learns about a request, for the metrics and the log."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Scope
+from strawberry.types import ExecutionResult
+
+_SCOPE_KEY = "custgraph.request_record"
+# The first named operation of a document, for requests that send no operationName.
+_FIRST_OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+OK = "ok"
+USER_ERROR = "user_error"
+
+
+@dataclass
+class RequestRecord:
+    operation: str | None = None
+    outcome: str | None = None  # ok, user_error, or the first error's contract code
+    principal_key: str | None = None
+    statements: int = 0
+
+
+def start_record(scope: Scope) -> RequestRecord:
+    record = RequestRecord()
+    scope.setdefault("state", {})[_SCOPE_KEY] = record
+    return record
+
+
+def record_of(scope: Scope) -> RequestRecord:
+    """This request's record; a detached one when nothing observes the request."""
+    record = scope.get("state", {}).get(_SCOPE_KEY)
+    return record if isinstance(record, RequestRecord) else RequestRecord()
+
+
+def operation_name(query: str, given: str | None) -> str | None:
+    if given:
+        return given
+    match = _FIRST_OPERATION.search(query)
+    return match.group(1) if match else None
+
+
+def outcome_of(result: ExecutionResult) -> str:
+    if result.errors:
+        extensions = result.errors[0].extensions or {}
+        return str(extensions.get("code", "BAD_REQUEST"))
+    if isinstance(result.data, dict) and any(
+        _has_user_errors(value) for value in result.data.values()
+    ):
+        return USER_ERROR
+    return OK
+
+
+def _has_user_errors(payload: Any) -> bool:
+    return isinstance(payload, dict) and bool(payload.get("userErrors"))

@@ -1,0 +1,1 @@
+"""Per-caller leaky buckets of query cost points, shared by every server process."""

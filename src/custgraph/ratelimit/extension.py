@@ -1,0 +1,95 @@
+"""Prices each operation, refuses it over the cost limit or the caller's bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError, get_operation_ast
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from custgraph.ratelimit.bucket import BucketState, take
+from custgraph.schema.cost import query_cost
+from custgraph.schema.errors import ErrorCode
+
+
+class CostAndRateLimit(SchemaExtension):
+    """Before execution: the cost from the validated document and the variables, then one
+    bucket statement per request. Every executed response reports both in `extensions`.
+    """
+
+    def __init__(self) -> None:
+        self.cost: int | None = None
+        self.bucket: BucketState | None = None
+
+    async def on_execute(self) -> Any:
+        context = self.execution_context
+        document = context.graphql_document
+        operation = get_operation_ast(document, context.operation_name) if document else None
+        if context.result is not None or document is None or operation is None:
+            yield  # already answered (anonymous gate) or nothing to price
+            return
+        settings = context.context.settings
+        self.cost = query_cost(context.schema._schema, document, operation, context.variables)
+        if self.cost > settings.max_query_cost:
+            context.result = _refusal(
+                f"The query costs {self.cost} points; at most {settings.max_query_cost} "
+                "are allowed. Ask for smaller pages.",
+                ErrorCode.QUERY_TOO_COMPLEX,
+                cost=self.cost,
+                maxCost=settings.max_query_cost,
+            )
+        elif settings.rate_limit_enabled:
+            self.bucket = await _take(context.context, self.cost)
+            if not self.bucket.accepted:
+                context.result = _refusal(
+                    f"Rate limited: retry in {self.bucket.retry_after_seconds} seconds.",
+                    ErrorCode.RATE_LIMITED,
+                    retryAfterSeconds=self.bucket.retry_after_seconds,
+                )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        if self.cost is not None:
+            results["cost"] = {"requestedQueryCost": self.cost, "actualQueryCost": self.cost}
+        if self.bucket is not None:
+            results["rateLimit"] = self.bucket.as_extension()
+        return results
+
+
+async def _take(request: Any, cost: int) -> BucketState:
+    settings = request.settings
+    if settings.redis_url:
+        # Imported only here: the redis package is needed only where Redis is configured.
+        from custgraph.ratelimit import redis_bucket
+
+        return await redis_bucket.take(
+            redis_bucket.client_for(request.engine, settings.redis_url),
+            settings.rate_limit_redis_prefix + request.principal.key,
+            cost,
+            settings.rate_limit_capacity,
+            settings.rate_limit_leak_per_second,
+        )
+    return await take(
+        request.engine,
+        request.principal.key,
+        cost,
+        settings.rate_limit_capacity,
+        settings.rate_limit_leak_per_second,
+    )
+
+
+def _refusal(message: str, code: ErrorCode, **figures: Any) -> ExecutionResult:
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(message, extensions={"code": code.value, **figures})]
+    )
+
+
+def rate_limit_refusal(result: ExecutionResult) -> int | None:
+    """The seconds to wait when `result` is a rate-limit refusal, else None."""
+    for error in result.errors or ():
+        extensions = error.extensions or {}
+        if extensions.get("code") == ErrorCode.RATE_LIMITED.value:
+            return int(extensions.get("retryAfterSeconds", 1))
+    return None
