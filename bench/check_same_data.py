@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.request
 from datetime import datetime
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-SHARED = Path("/work/shared/bench/queries")
+# The peer harness sits beside the checkout; SHARED_BENCH overrides where.
+SHARED = Path(os.environ.get("SHARED_BENCH", HERE.parent.parent / "shared" / "bench")) / "queries"
 SHAPES = ("page", "detail", "flat")
 MONEY = {"creditBalance", "totalRevenue", "grandTotal", "balance", "initialBalance"}
 TIMES = {"placedAt", "createdAt", "registeredAt"}

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# custgraph side by side with PostGraphile 5 and the raw-SQL floor (/work/shared/bench).
+# custgraph side by side with PostGraphile 5 and the raw-SQL floor (../shared/bench beside the checkout).
 #
 #   bench/harness.sh            # set up what is missing, load, serve, compare, stop
 #
 # Environment (all optional):
-#   DURATION=8 ROUNDS=3 CONNECTIONS=1,16   passed to /work/shared/bench/compare
+#   DURATION=8 ROUNDS=3 CONNECTIONS=1,16   passed to ../shared/bench/compare
 #   SHAPES="page detail flat"              which shapes to run
 #   SKIP_LOAD=1                            reuse custgraph's tables as loaded before
 #   PROFILE=1                              also run pyinstrument on 20 in-process page requests
@@ -19,7 +19,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
-SHARED=/work/shared/bench
+# The peer harness sits beside the checkout (../shared/bench); SHARED_BENCH overrides it.
+SHARED="${SHARED_BENCH:-$(cd "$ROOT/../shared/bench" && pwd)}"
 RESULTS="$BENCH/results"
 PG="${PG:-postgresql://postgres@127.0.0.1:5432}"
 DB=custgraph_bench
@@ -62,7 +63,7 @@ setup() {
   fi
   [ -x "$PY" ] || { echo "no $PY: run 'make install' first" >&2; exit 1; }
   # The floor needs starlette, uvicorn and asyncpg: the project venv has them; if it does not,
-  # a venv of our own (the one in /work/shared/bench is read-only).
+  # a venv of our own (the one in ../shared/bench is read-only).
   FLOOR_PY="$PY"
   if ! "$FLOOR_PY" -c 'import starlette, uvicorn, asyncpg' 2>/dev/null; then
     if [ ! -x "$BENCH/.venv-harness/bin/python" ]; then

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load_reference.py [postgresql://postgres@127.0.0.1:5432/custgraph_bench]
 
-The database must already hold schema `ref` (/work/shared/bench/ref_schema.sql). This:
+The database must already hold schema `ref` (../shared/bench/ref_schema.sql). This:
 
 1. migrates custgraph's tables into `public` (`upgrade_to_head`);
 2. empties custgraph's customer tables (TRUNCATE … RESTART IDENTITY CASCADE), so it can be
@@ -176,9 +176,7 @@ async def load(url: str) -> None:
                 text("SELECT to_regclass('ref.customers') IS NOT NULL")
             )
             if not has_ref:
-                raise SystemExit(
-                    "schema ref is missing: load /work/shared/bench/ref_schema.sql first"
-                )
+                raise SystemExit("schema ref is missing: load ../shared/bench/ref_schema.sql first")
             await connection.execute(
                 text(f"TRUNCATE {', '.join(CUSTOMER_TABLES)} RESTART IDENTITY CASCADE")
             )
