@@ -34,8 +34,18 @@ class Reader:
 
     async def all(self, statement: Executable) -> Sequence[Row[Any]]:
         async with self._lock:
-            result = await (await self._connected()).execute(statement)
-            return result.all()
+            connection = await self._connected()
+            try:
+                result = await connection.execute(statement)
+                return result.all()
+            except BaseException:
+                # A failed statement aborts PostgreSQL's transaction (and a cancelled one
+                # leaves the connection busy): start over on a fresh connection, so the
+                # other fields of the request can still be served.
+                self._connection = None
+                self._custom_plans = False
+                await _discard(connection)
+                raise
 
     async def prefer_custom_plans(self) -> None:
         """Plan this request's statements for their actual parameters (PostgreSQL).
@@ -70,4 +80,12 @@ class Reader:
     async def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await connection.close()
+            await _discard(connection)
+
+
+async def _discard(connection: AsyncConnection) -> None:
+    """Return a connection to the pool, or drop it when it is in no state to return."""
+    try:
+        await connection.close()
+    except Exception:
+        await connection.invalidate()

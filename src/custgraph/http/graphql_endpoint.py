@@ -61,6 +61,16 @@ class GraphQLRequest:
     operation_name: str | None
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _parse_params(data: Any) -> GraphQLRequest:
     if isinstance(data, list):
         raise RequestError(400, "Batched requests are not supported; send one operation.")
@@ -75,6 +85,9 @@ def _parse_params(data: Any) -> GraphQLRequest:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError(400, "`operationName` must be a string.")
+    # No text field of ours holds a NUL character, and PostgreSQL cannot store one.
+    if _holds_nul([query, variables, operation_name]):
+        raise RequestError(400, "The request holds a NUL character, which no field accepts.")
     return GraphQLRequest(query, variables, operation_name)
 
 

@@ -14,7 +14,7 @@ from custgraph.resolvers.access import require, require_on_customer
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
 from custgraph.schema.enums import CustomerSortField, SortDirection
-from custgraph.schema.errors import not_found
+from custgraph.schema.errors import bad_request, not_found
 from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.pagination import Connection, build_connection, page_size
 
@@ -28,7 +28,14 @@ async def resolve_customer(info: Info, id: str) -> Customer | None:
     return Customer.from_row(row, info.context.settings.currency)
 
 
+MAX_SEARCH_LENGTH = 200
+
+
 def _list_filter(search: str | None, flt: CustomerFilter | None) -> CustomerListFilter:
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        raise bad_request(f"`search` has at most {MAX_SEARCH_LENGTH} characters.")
+    if search is not None and "\x00" in search:
+        raise bad_request("`search` cannot hold a NUL character.")
     if flt is None:
         return CustomerListFilter(search=search)
     return CustomerListFilter(

@@ -7,6 +7,9 @@ import binascii
 
 from custgraph.schema.errors import bad_request
 
+# Database ids are 64-bit; larger numbers cannot name a row and would fail in the driver.
+MAX_DATABASE_ID = 2**63 - 1
+
 
 def encode_global_id(type_name: str, db_id: int) -> str:
     return base64.b64encode(f"{type_name}:{db_id}".encode()).decode()
@@ -20,7 +23,7 @@ def decode_global_id(global_id: str) -> tuple[str, int]:
         value = int(db_id)
     except (binascii.Error, UnicodeError, ValueError):
         raise bad_request(f"'{global_id[:64]}' is not a valid id.") from None
-    if not type_name or value <= 0 or str(value) != db_id:
+    if not type_name or value <= 0 or value > MAX_DATABASE_ID or str(value) != db_id:
         raise bad_request(f"'{global_id[:64]}' is not a valid id.")
     return type_name, value
 
