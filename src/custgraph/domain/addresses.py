@@ -55,12 +55,14 @@ def _refuse_locked(customer: Customer, locked_groups: frozenset[str]) -> None:
 
 
 async def _address_of(
-    session: AsyncSession, caller: Caller, address_id: int
+    session: AsyncSession, caller: Caller, address_id: int, expected_version: int | None
 ) -> tuple[Address, Customer]:
     address = await session.get(Address, address_id)
     if address is None:
         raise DomainError("NOT_FOUND", "Address not found.", ["addressId"])
-    customer = await lock_customer(session, address.customer_id, caller=caller, field="addressId")
+    customer = await lock_customer(
+        session, address.customer_id, expected_version, caller=caller, field="addressId"
+    )
     return address, customer
 
 
@@ -131,9 +133,7 @@ async def update_address(
     fields = checked_address(values)
 
     async def work(session: AsyncSession) -> Address:
-        address, customer = await _address_of(session, caller, address_id)
-        if expected_version is not None and customer.version != expected_version:
-            raise DomainError("CONFLICT", "The customer changed meanwhile.", ["expectedVersion"])
+        address, customer = await _address_of(session, caller, address_id, expected_version)
         _refuse_locked(customer, rules.locked_discount_groups)
         changes = []
         for attribute, value in fields.items():
@@ -171,9 +171,7 @@ async def delete_address(
     """Delete an address; a default it held passes to the oldest remaining address."""
 
     async def work(session: AsyncSession) -> int:
-        address, customer = await _address_of(session, caller, address_id)
-        if expected_version is not None and customer.version != expected_version:
-            raise DomainError("CONFLICT", "The customer changed meanwhile.", ["expectedVersion"])
+        address, customer = await _address_of(session, caller, address_id, expected_version)
         _refuse_locked(customer, rules.locked_discount_groups)
         held = [k for k, attribute in KINDS.items() if getattr(address, attribute)]
         await session.delete(address)
@@ -209,9 +207,7 @@ async def set_default_address(
     attribute = KINDS[kind]
 
     async def work(session: AsyncSession) -> Address:
-        address, customer = await _address_of(session, caller, address_id)
-        if expected_version is not None and customer.version != expected_version:
-            raise DomainError("CONFLICT", "The customer changed meanwhile.", ["expectedVersion"])
+        address, customer = await _address_of(session, caller, address_id, expected_version)
         if getattr(address, attribute):
             return address
         for other in await _addresses(session, customer.id):

@@ -6,6 +6,7 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.auth.principal import Principal, PrincipalKind
+from custgraph.domain.caller import Caller
 from custgraph.schema.errors import forbidden, not_found, unauthenticated
 
 
@@ -38,3 +39,8 @@ def require_on_customer(
     if principal.kind is PrincipalKind.CUSTOMER:
         raise not_found(f"{what} not found.")
     raise forbidden(f"Requires the `{permission.value}` permission.")
+
+
+def caller_of(info: Info) -> Caller:
+    """The caller as domain functions record it: actor, idempotency scope, request id."""
+    return Caller.of(info.context.principal, info.context.request_id)

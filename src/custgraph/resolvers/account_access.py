@@ -8,8 +8,7 @@ from strawberry.types import Info
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import Notification as NotificationRow
 from custgraph.domain import account_access, messages
-from custgraph.domain.caller import Caller
-from custgraph.resolvers.access import require, require_on_customer
+from custgraph.resolvers.access import caller_of, require, require_on_customer
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 
@@ -17,10 +16,6 @@ from custgraph.resolvers.outcome import attempt
 from custgraph.schema import access_mutations as schema
 from custgraph.schema.activity import Notification
 from custgraph.schema.global_id import decode_id_of
-
-
-def _caller(info: Info) -> Caller:
-    return Caller.of(info.context.principal, info.context.request_id)
 
 
 async def resolve_customer_send_password_reset(
@@ -32,7 +27,7 @@ async def resolve_customer_send_password_reset(
         account_access.send_password_reset_link(
             info.context.session_factory,
             info.context.settings,
-            _caller(info),
+            caller_of(info),
             customer_id,
             idempotency_key=input.idempotency_key,
         )
@@ -51,7 +46,7 @@ async def resolve_customer_resend_verification(
         account_access.resend_verification(
             info.context.session_factory,
             info.context.settings,
-            _caller(info),
+            caller_of(info),
             customer_id,
             idempotency_key=input.idempotency_key,
         )
@@ -69,7 +64,7 @@ async def resolve_customer_set_password(
     changed, errors = await attempt(
         account_access.set_password(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.password,
             expected_version=input.expected_version,
@@ -89,7 +84,7 @@ async def resolve_customer_update_mfa(
     changed, errors = await attempt(
         account_access.update_mfa(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             enabled=input.enabled,
             phone=input.phone,
@@ -109,7 +104,7 @@ async def resolve_customer_notify(
     sent, errors = await attempt(
         messages.notify_customer(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             channel=input.channel.name,
             subject=input.subject,

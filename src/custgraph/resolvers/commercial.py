@@ -8,18 +8,13 @@ from strawberry.types import Info
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import CustomFieldDefinition as DefinitionRow
 from custgraph.domain import commercial, custom_fields
-from custgraph.domain.caller import Caller
-from custgraph.resolvers.access import require
+from custgraph.resolvers.access import caller_of, require
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 
 # Imported as a module: the schema module imports this one (see there).
 from custgraph.schema import commercial_mutations as schema
 from custgraph.schema.global_id import decode_id_of
-
-
-def _caller(info: Info) -> Caller:
-    return Caller.of(info.context.principal, info.context.request_id)
 
 
 async def resolve_customer_assign_sales_rep(
@@ -35,7 +30,7 @@ async def resolve_customer_assign_sales_rep(
     changed, errors = await attempt(
         commercial.assign_sales_rep(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             sales_rep_id,
             expected_version=input.expected_version,
@@ -54,7 +49,7 @@ async def resolve_customer_assign_price_list(
     changed, errors = await attempt(
         commercial.assign_price_list(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.price_list,
             expected_version=input.expected_version,
@@ -73,7 +68,7 @@ async def resolve_customer_tags_add(
     changed, errors = await attempt(
         commercial.add_tags(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.tags,
             expected_version=input.expected_version,
@@ -92,7 +87,7 @@ async def resolve_customer_tags_remove(
     changed, errors = await attempt(
         commercial.remove_tags(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.tags,
             expected_version=input.expected_version,
@@ -111,7 +106,7 @@ async def resolve_customer_set_custom_fields(
     changed, errors = await attempt(
         custom_fields.set_custom_fields(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             [custom_fields.FieldValue(key=v.key, value=v.value) for v in input.values],
             expected_version=input.expected_version,

@@ -7,8 +7,7 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.domain import email_change, erase, lifecycle, merge
-from custgraph.domain.caller import Caller
-from custgraph.resolvers.access import require, require_on_customer
+from custgraph.resolvers.access import caller_of, require, require_on_customer
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 
@@ -19,10 +18,6 @@ from custgraph.schema.global_id import decode_id_of, encode_global_id
 from custgraph.schema.money import Money
 
 
-def _caller(info: Info) -> Caller:
-    return Caller.of(info.context.principal, info.context.request_id)
-
-
 async def resolve_customer_set_status(
     info: Info, input: api.CustomerSetStatusInput
 ) -> api.CustomerSetStatusPayload:
@@ -31,7 +26,7 @@ async def resolve_customer_set_status(
     changed, errors = await attempt(
         lifecycle.set_status(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.status.name,
             reason=input.reason,
@@ -53,7 +48,7 @@ async def resolve_customer_change_email(
         email_change.change_email(
             info.context.session_factory,
             info.context.settings,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.email,
             expected_version=input.expected_version,
@@ -73,7 +68,7 @@ async def resolve_customer_delete(
     deleted, errors = await attempt(
         lifecycle.delete_customer(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             expected_version=input.expected_version,
         )
@@ -94,7 +89,7 @@ async def resolve_customer_erase(
     erased, errors = await attempt(
         erase.erase_customer(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             expected_version=input.expected_version,
         )
@@ -119,7 +114,7 @@ async def resolve_customer_merge(
     plan, errors = await attempt(
         merge.merge_customers(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             _merge_request(input),
             currency=info.context.settings.currency,
         )

@@ -6,8 +6,7 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.domain import gift_cards, ledgers
-from custgraph.domain.caller import Caller
-from custgraph.resolvers.access import require
+from custgraph.resolvers.access import caller_of, require
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 
@@ -19,10 +18,6 @@ from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.ledgers import CreditEntry, PointsEntry
 
 
-def _caller(info: Info) -> Caller:
-    return Caller.of(info.context.principal, info.context.request_id)
-
-
 async def resolve_customer_points_adjust(
     info: Info, input: api.CustomerPointsAdjustInput
 ) -> api.CustomerPointsAdjustPayload:
@@ -31,7 +26,7 @@ async def resolve_customer_points_adjust(
     done, errors = await attempt(
         ledgers.adjust_points(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             ledgers.PointsAdjustment(
                 customer_id=customer_id,
                 delta=input.delta,
@@ -56,7 +51,7 @@ async def resolve_customer_credit_adjust(
     done, errors = await attempt(
         ledgers.adjust_credit(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             ledgers.CreditAdjustment(
                 customer_id=customer_id,
                 amount=input.amount,
@@ -82,7 +77,7 @@ async def resolve_customer_level_change(
     changed_id, errors = await attempt(
         ledgers.change_level(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.level,
             input.expected_version,
@@ -101,7 +96,7 @@ async def resolve_gift_card_issue(
     done, errors = await attempt(
         gift_cards.issue_gift_card(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             gift_cards.GiftCardIssue(
                 customer_id=customer_id,
                 amount=input.amount,
@@ -128,7 +123,7 @@ async def resolve_gift_card_deactivate(
     done, errors = await attempt(
         gift_cards.deactivate_gift_card(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             gift_cards.GiftCardDeactivation(
                 gift_card_id=gift_card_id,
                 reason=input.reason,

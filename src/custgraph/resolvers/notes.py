@@ -7,8 +7,7 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.domain import notes
-from custgraph.domain.caller import Caller
-from custgraph.resolvers.access import require
+from custgraph.resolvers.access import caller_of, require
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 
@@ -16,10 +15,6 @@ from custgraph.resolvers.outcome import attempt
 from custgraph.schema import notes_mutations as schema
 from custgraph.schema.global_id import decode_id_of, encode_global_id
 from custgraph.schema.notes import Note
-
-
-def _caller(info: Info) -> Caller:
-    return Caller.of(info.context.principal, info.context.request_id)
 
 
 async def resolve_customer_note_add(
@@ -30,7 +25,7 @@ async def resolve_customer_note_add(
     note, errors = await attempt(
         notes.add_note(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             input.body,
             expected_version=input.expected_version,
@@ -51,7 +46,7 @@ async def resolve_customer_note_update(
     note, errors = await attempt(
         notes.update_note(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             note_id,
             input.body,
             expected_version=input.expected_version,
@@ -72,7 +67,7 @@ async def resolve_customer_note_delete(
     deleted, errors = await attempt(
         notes.delete_note(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             note_id,
             expected_version=input.expected_version,
         )

@@ -9,8 +9,7 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.domain import addresses, customer_record
-from custgraph.domain.caller import Caller
-from custgraph.resolvers.access import require, require_on_customer
+from custgraph.resolvers.access import caller_of, require, require_on_customer
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema.address import Address
@@ -31,10 +30,6 @@ from custgraph.schema.record_inputs import (
 )
 
 P = Permission
-
-
-def _caller(info: Info) -> Caller:
-    return Caller.of(info.context.principal, info.context.request_id)
 
 
 def _given(input: Any, names: list[str]) -> dict[str, Any]:
@@ -104,7 +99,7 @@ async def resolve_customer_create(info: Info, input: CustomerCreateInput) -> Cus
         customer_record.create_customer(
             info.context.session_factory,
             info.context.settings,
-            _caller(info),
+            caller_of(info),
             customer_record.NewCustomer(
                 email=input.email,
                 values={k: v for k, v in _given(input, CREATE_FIELDS).items() if v is not None},
@@ -128,7 +123,7 @@ async def resolve_customer_update(info: Info, input: CustomerUpdateInput) -> Cus
     updated, errors = await attempt(
         customer_record.update_customer(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             customer_id,
             values,
             input.expected_version,
@@ -164,7 +159,7 @@ async def resolve_address_create(
     address, errors = await attempt(
         addresses.add_address(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             _rules(info),
             customer_id,
             _address_values(input.address),
@@ -182,7 +177,7 @@ async def resolve_address_update(
     address, errors = await attempt(
         addresses.update_address(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             _rules(info),
             address_id,
             _address_values(input.address),
@@ -200,7 +195,7 @@ async def resolve_address_delete(
     customer_id, errors = await attempt(
         addresses.delete_address(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             _rules(info),
             address_id,
             input.expected_version,
@@ -223,7 +218,7 @@ async def resolve_address_set_default(
     address, errors = await attempt(
         addresses.set_default_address(
             info.context.session_factory,
-            _caller(info),
+            caller_of(info),
             address_id,
             input.kind.name,
             input.expected_version,
