@@ -150,8 +150,14 @@ def own_time(root: Any) -> tuple[dict[str, float], dict[str, float]]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     url = make_url(args.url).set(drivername="postgresql+asyncpg").render_as_string(False)
+    # Rate limiting off: the references have none, and a benchmark would run out of points.
     settings = Settings(
-        database_url=url, secret_key=SECRET, log_level="WARNING", graphiql_enabled=False
+        database_url=url,
+        secret_key=SECRET,
+        log_level="WARNING",
+        graphiql_enabled=False,
+        rate_limit_enabled=False,
+        compiled_reads=not args.general_path,
     )
     app = create_app(settings)
     engine: AsyncEngine = app.state.custgraph.engine
@@ -264,6 +270,9 @@ def main() -> None:
     parser.add_argument("--profile-requests", type=int, default=20)
     parser.add_argument("--tree-lines", type=int, default=60)
     parser.add_argument("--flat-lines", type=int, default=25)
+    parser.add_argument(
+        "--general-path", action="store_true", help="serve without the compiled read path"
+    )
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args()
     report = asyncio.run(run(args))

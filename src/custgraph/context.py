@@ -24,6 +24,8 @@ class Context:
     # Customers this caller may read as their owner within this request only: the
     # record a registration or sign-in just created or proved.
     granted_customer_ids: set[int] = field(default_factory=set)
+    # Whether the compiled read path answered this request (metrics, tests).
+    compiled: bool = False
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

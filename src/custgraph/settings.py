@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=5000, ge=1)
     max_query_cost: int = Field(default=10000, ge=1)
+    # Serve customer reads through compiled plans (src/custgraph/fastpath/); off sends
+    # every query through graphql-core's per-field execution.
+    compiled_reads: bool = True
     # A leaky bucket of cost points per caller, kept in the database for all processes.
     rate_limit_enabled: bool = True
     rate_limit_capacity: float = Field(default=20000, gt=0)

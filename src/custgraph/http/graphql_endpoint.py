@@ -260,6 +260,7 @@ class GraphQLEndpoint:
         except MissingQueryError:
             raise RequestError(400, "The request has no `query` string.") from None
         record.outcome = outcome_of(result)
+        record.compiled = context.compiled
         internal = any((e.extensions or {}).get("code") == "INTERNAL" for e in result.errors or ())
         if internal and not await database_reachable(self.state.engine):
             # A resolver's lost connection is the whole request's outage, not one field's.

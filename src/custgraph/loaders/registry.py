@@ -57,49 +57,43 @@ STAFF_PUBLIC_COLUMNS = (
 )
 
 
+# Statements built once: a loader adds only its `WHERE parent IN keys`.
+CUSTOMER_ROWS = select(_customers)
+STAFF_ROWS = select(*STAFF_PUBLIC_COLUMNS)
+ADDRESS_ROWS = select(_addresses).order_by(_addresses.c.customer_id, _addresses.c.id)
+GIFT_CARD_ROWS = select(_gift_cards).order_by(
+    _gift_cards.c.customer_id, _gift_cards.c.created_at.desc(), _gift_cards.c.id.desc()
+)
+MEMBERSHIP_ROWS = select(_memberships).order_by(
+    _memberships.c.customer_id, _memberships.c.started_on
+)
+CUSTOM_FIELD_ROWS = (
+    select(
+        _values.c.customer_id,
+        _values.c.value,
+        _values.c.updated_at,
+        _definitions.c.key,
+        _definitions.c.label,
+        _definitions.c.type,
+    )
+    .join(_definitions, _definitions.c.id == _values.c.definition_id)
+    .order_by(_values.c.customer_id, _definitions.c.key)
+)
+ORDER_LINE_ROWS = select(_order_lines).order_by(_order_lines.c.order_id, _order_lines.c.id)
+
+
 class Loaders:
     """Per-request registry; nothing here outlives the request."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
-        self.customer = RowById(reader, select(_customers))
-        self.staff_user = RowById(reader, select(*STAFF_PUBLIC_COLUMNS))
-        self.addresses = RowsByParent(
-            reader,
-            select(_addresses).order_by(_addresses.c.customer_id, _addresses.c.id),
-            "customer_id",
-        )
-        self.gift_cards = RowsByParent(
-            reader,
-            select(_gift_cards).order_by(
-                _gift_cards.c.customer_id, _gift_cards.c.created_at.desc(), _gift_cards.c.id.desc()
-            ),
-            "customer_id",
-        )
-        self.memberships = RowsByParent(
-            reader,
-            select(_memberships).order_by(_memberships.c.customer_id, _memberships.c.started_on),
-            "customer_id",
-        )
-        self.custom_fields = RowsByParent(
-            reader,
-            select(
-                _values.c.customer_id,
-                _values.c.value,
-                _values.c.updated_at,
-                _definitions.c.key,
-                _definitions.c.label,
-                _definitions.c.type,
-            )
-            .join(_definitions, _definitions.c.id == _values.c.definition_id)
-            .order_by(_values.c.customer_id, _definitions.c.key),
-            "customer_id",
-        )
-        self.order_lines = RowsByParent(
-            reader,
-            select(_order_lines).order_by(_order_lines.c.order_id, _order_lines.c.id),
-            "order_id",
-        )
+        self.customer = RowById(reader, CUSTOMER_ROWS)
+        self.staff_user = RowById(reader, STAFF_ROWS)
+        self.addresses = RowsByParent(reader, ADDRESS_ROWS, "customer_id")
+        self.gift_cards = RowsByParent(reader, GIFT_CARD_ROWS, "customer_id")
+        self.memberships = RowsByParent(reader, MEMBERSHIP_ROWS, "customer_id")
+        self.custom_fields = RowsByParent(reader, CUSTOM_FIELD_ROWS, "customer_id")
+        self.order_lines = RowsByParent(reader, ORDER_LINE_ROWS, "order_id")
         self._pages: dict[tuple[Any, ...], NewestFirstPage] = {}
         self._counts: dict[str, CountByParent] = {}
         self._node_rows: dict[str, RowById] = {}

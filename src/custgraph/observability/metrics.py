@@ -44,6 +44,11 @@ class Metrics:
             buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89),
             registry=self.registry,
         )
+        self.compiled = Counter(
+            "custgraph_graphql_compiled_requests",
+            "Requests answered by the compiled read path (the rest took graphql-core's).",
+            registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "custgraph_outbox_pending_messages",
             "Outbox messages waiting to be sent, counted at scrape time "
@@ -57,6 +62,8 @@ class Metrics:
         self.requests.labels(operation=operation, outcome=outcome).inc()
         self.duration.labels(operation=operation).observe(seconds)
         self.statements.observe(record.statements)
+        if record.compiled:
+            self.compiled.inc()
 
     def render(self, outbox_pending: int | None) -> bytes:
         self.outbox_pending.set(math.nan if outbox_pending is None else outbox_pending)

@@ -23,6 +23,7 @@ class RequestRecord:
     outcome: str | None = None  # ok, user_error, or the first error's contract code
     principal_key: str | None = None
     statements: int = 0
+    compiled: bool = False  # answered by the compiled read path
 
 
 def start_record(scope: Scope) -> RequestRecord:

@@ -30,7 +30,7 @@ class CostAndRateLimit(SchemaExtension):
             yield  # already answered (anonymous gate) or nothing to price
             return
         settings = context.context.settings
-        self.cost = query_cost(context.schema._schema, document, operation, context.variables)
+        self.cost = _cost(context, document, operation)
         if self.cost > settings.max_query_cost:
             context.result = _refusal(
                 f"The query costs {self.cost} points; at most {settings.max_query_cost} "
@@ -78,6 +78,23 @@ async def _take(request: Any, cost: int) -> BucketState:
         settings.rate_limit_capacity,
         settings.rate_limit_leak_per_second,
     )
+
+
+_COSTS: dict[tuple[str, str | None], int] = {}  # of documents without variables
+_COSTS_SIZE = 256
+
+
+def _cost(context: Any, document: Any, operation: Any) -> int:
+    if context.variables or not context.query:
+        return query_cost(context.schema._schema, document, operation, context.variables)
+    key = (context.query, context.operation_name)
+    cost = _COSTS.get(key)
+    if cost is None:
+        cost = query_cost(context.schema._schema, document, operation, None)
+        if len(_COSTS) >= _COSTS_SIZE:
+            _COSTS.clear()
+        _COSTS[key] = cost
+    return cost
 
 
 def _refusal(message: str, code: ErrorCode, **figures: Any) -> ExecutionResult:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.loaders.customer_list import (
     CustomerListFilter,
+    CustomerPage,
     count_customers,
     fetch_customer_page,
 )
@@ -54,6 +58,37 @@ def _list_filter(search: str | None, flt: CustomerFilter | None) -> CustomerList
     )
 
 
+async def load_customer_page(
+    context: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    search: str | None,
+    filter: CustomerFilter | None,
+    sort: CustomerSort | None,
+) -> tuple[CustomerPage, Callable[[], Awaitable[int]]]:
+    """One `customers` page and its lazy total; shared by the resolver and compiled reads."""
+    size = page_size(first, last)
+    list_filter = _list_filter(search, filter)
+    reader = context.reader
+    page = await fetch_customer_page(
+        reader,
+        list_filter,
+        sort=(sort.field if sort else CustomerSortField.REFERENCE).name,
+        descending=sort is not None and sort.direction is SortDirection.DESC,
+        size=size,
+        backward=last is not None,
+        after=after,
+        before=before,
+    )
+
+    async def count() -> int:
+        return await count_customers(reader, list_filter)
+
+    return page, count
+
+
 async def resolve_customers(
     info: Info,
     first: int | None,
@@ -65,24 +100,10 @@ async def resolve_customers(
     sort: CustomerSort | None,
 ) -> Connection[Customer]:
     require(info, Permission.CUSTOMERS_READ)
-    size = page_size(first, last)
-    list_filter = _list_filter(search, filter)
-    reader = info.context.reader
-    page = await fetch_customer_page(
-        reader,
-        list_filter,
-        sort=(sort.field if sort else CustomerSortField.REFERENCE).name,
-        descending=sort is not None and sort.direction is SortDirection.DESC,
-        size=size,
-        backward=last is not None,
-        after=after,
-        before=before,
+    page, count = await load_customer_page(
+        info.context, first, after, last, before, search, filter, sort
     )
     currency = info.context.settings.currency
-
-    async def count() -> int:
-        return await count_customers(reader, list_filter)
-
     return build_connection(
         [Customer.from_row(r, currency) for r in page.rows],
         page.cursors,

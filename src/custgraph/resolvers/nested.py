@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from strawberry.types import Info
@@ -15,6 +16,17 @@ from custgraph.schema.pagination import Connection, build_connection, page_size
 NodeT = TypeVar("NodeT")
 
 
+def page_request(first: int | None, after: str | None) -> tuple[int, tuple[datetime, int] | None]:
+    """Page size and keyset position of a newest-first connection; BAD_REQUEST when invalid."""
+    size = page_size(first)
+    if after is None:
+        return size, None
+    values = decode_cursor(after)
+    if len(values) != 2:
+        raise bad_request("`after` is not a cursor of this connection.")
+    return size, (parse_datetime(values[0], "after"), parse_int(values[1], "after"))
+
+
 async def newest_first(
     info: Info,
     relation: str,
@@ -24,13 +36,7 @@ async def newest_first(
     build: Callable[[Any], NodeT],
 ) -> Connection[NodeT]:
     """A page of `relation` for one customer, newest first, through the shared loaders."""
-    size = page_size(first)
-    position = None
-    if after is not None:
-        values = decode_cursor(after)
-        if len(values) != 2:
-            raise bad_request("`after` is not a cursor of this connection.")
-        position = (parse_datetime(values[0], "after"), parse_int(values[1], "after"))
+    size, position = page_request(first, after)
     loaders = info.context.loaders
     rows = await loaders.page(relation, size, position).load(customer_id)
     _, sort = PAGED_RELATIONS[relation]

@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from custgraph.fastpath.extension import CompiledReads
 from custgraph.ratelimit.extension import CostAndRateLimit, rate_limit_refusal
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
@@ -102,6 +103,7 @@ def build_schema() -> Schema:
             AnonymousGate,
             IntrospectionGate,
             CostAndRateLimit,
+            CompiledReads,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

@@ -39,8 +39,8 @@ class IntrospectionGate(SchemaExtension):
         if (
             not refused_already
             and document is not None
-            and _asks_introspection(document)
             and not self._allowed()
+            and _asks_introspection(self.execution_context.query or "", document)
         ):
             self.execution_context.result = ExecutionResult(
                 data=None,
@@ -74,7 +74,18 @@ class _IntrospectionFinder(Visitor):
         return None
 
 
-def _asks_introspection(document: DocumentNode) -> bool:
-    finder = _IntrospectionFinder()
-    visit(document, finder)
-    return finder.found
+_ASKS: dict[str, bool] = {}  # by query text; cleared when full
+_ASKS_SIZE = 256
+
+
+def _asks_introspection(query: str, document: DocumentNode) -> bool:
+    """Whether the document names an introspection field, remembered by query text."""
+    asks = _ASKS.get(query)
+    if asks is None:
+        finder = _IntrospectionFinder()
+        visit(document, finder)
+        asks = finder.found
+        if len(_ASKS) >= _ASKS_SIZE:
+            _ASKS.clear()
+        _ASKS[query] = asks
+    return asks

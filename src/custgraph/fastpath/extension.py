@@ -1,0 +1,80 @@
+"""Serve queries through their compiled plans where one exists; else the general path."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from custgraph.auth.principal import PrincipalKind
+from custgraph.fastpath.compiler import NotCompilable
+from custgraph.fastpath.plan import Fallback
+from custgraph.fastpath.query import QueryPlan, compile_query
+from custgraph.fastpath.rows import Env
+
+log = logging.getLogger("custgraph.fastpath")
+
+PLAN_CACHE_SIZE = 512
+_plans: OrderedDict[tuple[Any, ...], QueryPlan | None] = OrderedDict()
+
+# Callers whose permissions do not depend on which customer is read.
+_COMPILED_KINDS = (PrincipalKind.STAFF, PrincipalKind.API_KEY)
+
+
+class CompiledReads(SchemaExtension):
+    """Last of the execute hooks: limits, cost and rate limit have had their say."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if (
+            execution.result is None
+            and execution.graphql_document is not None
+            and context.settings.compiled_reads
+            and context.principal.kind in _COMPILED_KINDS
+            and not context.granted_customer_ids
+        ):
+            result = await self._answer(execution, context)
+            if result is not None:
+                execution.result = result
+        yield
+
+    async def _answer(self, execution: Any, context: Any) -> GraphQLExecutionResult | None:
+        env = Env(context.settings.currency, context.principal.permissions)
+        plan = _plan(execution, env)
+        if plan is None:
+            return None
+        try:
+            run = await plan.run(context, env, execution.variables)
+        except Fallback:
+            return None
+        except Exception:
+            # A bug of the compiled path must not cost the caller the answer: the general
+            # path answers (and reports a real failure its own way).
+            log.warning("compiled read failed; answering on the general path", exc_info=True)
+            return None
+        context.compiled = True
+        return GraphQLExecutionResult(run.data, run.errors or None)
+
+
+def _plan(execution: Any, env: Env) -> QueryPlan | None:
+    schema = execution.schema
+    key = (schema, execution.query, execution.operation_name, env)
+    if key in _plans:
+        _plans.move_to_end(key)
+        return _plans[key]
+    try:
+        plan: QueryPlan | None = compile_query(
+            schema, execution.graphql_document, execution.operation_name, env
+        )
+    except NotCompilable as reason:
+        log.debug("general path for %s: %s", execution.operation_name, reason)
+        plan = None
+    _plans[key] = plan
+    if len(_plans) > PLAN_CACHE_SIZE:
+        _plans.popitem(last=False)
+    return plan

@@ -1,0 +1,155 @@
+"""A compiled query: its root fields, and running them for one request."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import DocumentNode, FieldNode, GraphQLError, GraphQLField, OperationDefinitionNode
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.schema import Schema
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+
+from custgraph.auth.permissions import Permission
+from custgraph.fastpath.compiler import Compiler, NotCompilable, query_operation
+from custgraph.fastpath.plan import (
+    ConnectionPlan,
+    Fallback,
+    ObjectPlan,
+    Page,
+    Run,
+    complete_connections,
+    complete_objects,
+)
+from custgraph.fastpath.rows import Env
+from custgraph.resolvers.customers import load_customer_page
+from custgraph.schema.global_id import decode_id_of
+
+
+class RootField:
+    key: str
+
+    async def resolve(self, run: Run) -> Any:
+        raise NotImplementedError
+
+
+@dataclass
+class RootTypename(RootField):
+    key: str
+
+    async def resolve(self, run: Run) -> Any:
+        return "Query"
+
+
+@dataclass
+class RootCustomers(RootField):
+    key: str
+    definition: GraphQLField
+    field: StrawberryField
+    node: FieldNode
+    plan: ConnectionPlan
+    schema: Schema
+
+    async def resolve(self, run: Run) -> Any:
+        raw = get_argument_values(self.definition, self.node, run.variables)
+        kwargs = convert_arguments(
+            raw,
+            self.field.arguments,
+            scalar_registry=self.schema.schema_converter.scalar_registry,
+            config=self.schema.config,
+        )
+        try:
+            page, count = await load_customer_page(
+                run.context,
+                kwargs.get("first"),
+                kwargs.get("after"),
+                kwargs.get("last"),
+                kwargs.get("before"),
+                kwargs.get("search"),
+                kwargs.get("filter"),
+                kwargs.get("sort"),
+            )
+        except GraphQLError as error:
+            raise Fallback from error  # the general path reports the bad argument
+        cursors = page.cursors
+        pages = [Page(page.rows, cursors.__getitem__, page.has_next_page, page.has_previous_page)]
+
+        async def counts() -> list[int]:
+            return [await count()]
+
+        done = await complete_connections(self.plan, pages, [(self.key,)], run, counts)
+        return done[0]
+
+
+@dataclass
+class RootCustomer(RootField):
+    key: str
+    definition: GraphQLField
+    node: FieldNode
+    plan: ObjectPlan
+
+    async def resolve(self, run: Run) -> Any:
+        raw = get_argument_values(self.definition, self.node, run.variables)
+        try:
+            customer_id = decode_id_of("Customer", raw["id"])
+        except GraphQLError as error:
+            raise Fallback from error
+        row = await run.context.loaders.customer.load(customer_id)
+        if row is None:
+            raise Fallback  # NOT_FOUND, as the general path words it
+        return (await complete_objects(self.plan, [row], [(self.key,)], run))[0]
+
+
+@dataclass
+class QueryPlan:
+    operation: OperationDefinitionNode
+    roots: list[RootField]
+    schema: Schema
+
+    async def run(self, context: Any, env: Env, variables: dict[str, Any] | None) -> Run:
+        coerced = get_variable_values(
+            self.schema._schema, self.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            raise Fallback  # the general path reports the variables' errors
+        run = Run(context, env, coerced)
+        values = await asyncio.gather(*(root.resolve(run) for root in self.roots))
+        run.data = {root.key: value for root, value in zip(self.roots, values, strict=True)}
+        return run
+
+
+def compile_query(
+    schema: Schema, document: DocumentNode, operation_name: str | None, env: Env
+) -> QueryPlan:
+    """The plan of a query for callers holding `env.permissions`; NotCompilable if none."""
+    operation = query_operation(document, operation_name)
+    compiler = Compiler(schema, document, env)
+    query_type = schema._schema.query_type
+    assert query_type is not None
+    roots: list[RootField] = []
+    for key, nodes in compiler.collect([operation.selection_set], query_type).items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            roots.append(RootTypename(key))
+            continue
+        if (
+            name not in ("customer", "customers")
+            or Permission.CUSTOMERS_READ not in env.permissions
+        ):
+            raise NotCompilable(name)
+        definition = query_type.fields[name]
+        target = definition.type
+        while hasattr(target, "of_type"):
+            target = target.of_type
+        selections = compiler.sub_selections(nodes)
+        if name == "customers":
+            field = schema.get_field_for_type(name, query_type.name)
+            assert field is not None
+            plan = compiler.connection_plan(target, selections)
+            roots.append(RootCustomers(key, definition, field, nodes[0], plan, schema))
+        else:
+            plan_ = compiler.object_plan(target, selections)
+            roots.append(RootCustomer(key, definition, nodes[0], plan_))
+    return QueryPlan(operation, roots, schema)
