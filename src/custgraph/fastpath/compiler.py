@@ -151,7 +151,7 @@ class Compiler:
         field = self.schema.get_field_for_type(name, type_.name)
         if field is None:
             raise NotCompilable(name)
-        refusal = self._refusal(field, key, nodes[0])
+        refusal = self._refusal(field, key, nodes)
         if refusal is not None:
             return refusal
         relation = (type_.name, name)
@@ -179,7 +179,7 @@ class Compiler:
             read = _attribute(field.python_name)
         return self.value_plan(key, read, definition.type, nodes)
 
-    def _refusal(self, field: Any, key: str, node: FieldNode) -> Forbidden | None:
+    def _refusal(self, field: Any, key: str, nodes: list[FieldNode]) -> Forbidden | None:
         for extension in field.extensions:
             if not isinstance(extension, PermissionExtension):
                 raise NotCompilable("field extension")
@@ -191,7 +191,7 @@ class Compiler:
                         key,
                         permission.message or "",
                         dict(permission.error_extensions or {}),
-                        node,
+                        nodes,
                         deferred=field.base_resolver is not None,
                     )
         return None

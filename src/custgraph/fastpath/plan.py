@@ -47,7 +47,7 @@ class Run:
         (self.deferred if spec.deferred else self.errors).append(
             GraphQLError(
                 spec.message,
-                nodes=[spec.node],
+                nodes=spec.nodes,
                 path=[*path, spec.key],
                 extensions=dict(spec.extensions),
             )
@@ -79,7 +79,7 @@ class Forbidden:
     key: str
     message: str
     extensions: dict[str, Any]
-    node: FieldNode
+    nodes: list[FieldNode]  # every node merged under the response key, for `locations`
     deferred: bool  # a resolver field: its refusal comes after the plain fields'
     kind: int = FORBIDDEN
 
@@ -123,6 +123,10 @@ class Relation:
     async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
         raise NotImplementedError
 
+    def batch_key(self, run: Run) -> Any:
+        """Relations with the same key are served by the same loader."""
+        raise NotImplementedError
+
 
 async def complete_objects(
     plan: ObjectPlan, sources: Sequence[Any], paths: Sequence[Path], run: Run
@@ -145,9 +149,31 @@ async def complete_objects(
     # graphql-core's order: a level's plain fields, its resolver fields, then the levels below.
     run.errors.extend(level.errors)
     run.errors.extend(level.deferred)
-    for child in children:
-        run.errors.extend(child.errors)
+    if children:
+        _merge_below(run, loaded, children, paths)
     return objects
+
+
+def _merge_below(
+    run: Run, loaded: list[Loaded], children: list[Run], paths: Sequence[Path]
+) -> None:
+    """Errors of the levels below in graphql-core's order.
+
+    Relations sharing a loader resolve together, parent by parent and in field order within
+    a parent; loaders resolve in the order of their first field.
+    """
+    parent_of = {path: i for i, path in enumerate(paths)}
+    depth = len(paths[0])
+    groups: dict[Any, list[int]] = {}
+    for k, f in enumerate(loaded):
+        groups.setdefault(f.relation.batch_key(run), []).append(k)
+    for members in groups.values():
+        per_parent: list[list[GraphQLError]] = [[] for _ in paths]
+        for k in members:
+            for error in children[k].errors:
+                per_parent[parent_of[tuple(error.path[:depth])]].append(error)
+        for errors in per_parent:
+            run.errors.extend(errors)
 
 
 def build_object(
@@ -229,19 +255,31 @@ async def complete_connections(
 ) -> list[dict[str, Any]]:
     """The response objects of several connections of one level (one per parent)."""
     tasks: list[Awaitable[Any]] = []
+    runs: list[Run] = []
     for key, what, sub in plan.fields:
         if what == NODES:
             rows, row_paths = _flatten(pages, paths, key, ())
-            tasks.append(complete_objects(sub, rows, row_paths, run))
+            runs.append(run.child())
+            tasks.append(complete_objects(sub, rows, row_paths, runs[-1]))
         elif what == EDGES:
             for node_key, part, node_plan in sub.fields:
                 if part == "node":
                     rows, row_paths = _flatten(pages, paths, key, (node_key,))
-                    tasks.append(complete_objects(node_plan, rows, row_paths, run))
+                    runs.append(run.child())
+                    tasks.append(complete_objects(node_plan, rows, row_paths, runs[-1]))
     if plan.wants_count and counts is not None:
         tasks.append(counts())
     results = list(await asyncio.gather(*tasks)) if tasks else []
     total = results.pop() if plan.wants_count and counts is not None else None
+    # Each connection completes whole before the next: its errors, parent by parent.
+    depth = len(paths[0]) if paths else 0
+    parent_of = {path: i for i, path in enumerate(paths)}
+    per_parent: list[list[GraphQLError]] = [[] for _ in paths]
+    for child in runs:
+        for error in child.errors:
+            per_parent[parent_of[tuple(error.path[:depth])]].append(error)
+    for errors in per_parent:
+        run.errors.extend(errors)
 
     completed: list[dict[str, Any]] = [{} for _ in pages]
     cursors: list[list[str] | None] = [None] * len(pages)

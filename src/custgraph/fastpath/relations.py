@@ -36,6 +36,9 @@ class RowList(Relation):
     plan: ObjectPlan
     pick: str | None = None
 
+    def batch_key(self, run: Run) -> Any:
+        return self.loader
+
     async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
         loader = getattr(run.context.loaders, self.loader)
         groups = await loader.load_many([s.id for s in sources])
@@ -80,17 +83,24 @@ class NewestFirst(Relation):
     node: FieldNode
     plan: ConnectionPlan
 
-    async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
+    def _page(self, run: Run) -> tuple[int, Any, bool]:
         arguments = get_argument_values(self.field, self.node, run.variables)
         try:
             size, position = page_request(arguments.get("first"), arguments.get("after"))
         except Exception as error:
             raise Fallback from error  # the general path reports the bad argument
+        return size, position, arguments.get("after") is not None
+
+    def batch_key(self, run: Run) -> Any:
+        size, position, _ = self._page(run)
+        return (self.relation, size, position)
+
+    async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
+        size, position, has_previous = self._page(run)
         loaders = run.context.loaders
         ids = [s.id for s in sources]
         groups = await loaders.page(self.relation, size, position).load_many(ids)
         _, sort = PAGED_RELATIONS[self.relation]
-        has_previous = arguments.get("after") is not None
         pages = [
             Page(
                 rows[:size],

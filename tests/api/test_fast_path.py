@@ -1,0 +1,348 @@
+"""The compiled read path answers exactly as graphql-core's general path does.
+
+The seeded world serves with compiled reads on; a second app on the same database serves
+with them off. Every query here goes to both, as every role, and the two bodies must be
+equal byte for byte once the request ids are taken out (errors and their order included).
+The compiled-requests counter of /metrics tells which path answered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custgraph.auth.permissions import BUILTIN_ROLES
+from custgraph.schema.global_id import encode_global_id
+from tests.api.queries import LIST_PAGE
+from tests.conftest import SeededWorld, settings_for
+from tests.support.server import served
+
+ROLES = sorted(BUILTIN_ROLES)
+_REQUEST_ID = re.compile(rb'"requestId":"[0-9a-f]+"')
+_COMPILED = re.compile(r"^custgraph_graphql_compiled_requests_total (\S+)$", re.M)
+
+
+class TwoPaths:
+    """The same request to the compiled app and to the general one."""
+
+    def __init__(self, world: SeededWorld, general: httpx.AsyncClient) -> None:
+        self.compiled = httpx.AsyncClient(base_url=world.app.base_url, timeout=30)
+        self.general = general
+        self.tokens = world.tokens
+
+    async def compiled_count(self) -> float:
+        text = (await self.compiled.get("/metrics")).text
+        match = _COMPILED.search(text)
+        return float(match.group(1)) if match else 0.0
+
+    async def both(
+        self, query: str, variables: dict[str, Any] | None = None, role: str = "OWNER"
+    ) -> tuple[bytes, bytes, bool]:
+        """Both bodies (request ids blanked) and whether the compiled path answered."""
+        body: dict[str, Any] = {"query": query, "variables": variables or {}}
+        headers = {
+            "Authorization": f"Bearer {self.tokens[role]}",
+            "Accept": "application/graphql-response+json",
+        }
+        before = await self.compiled_count()
+        fast = await self.compiled.post("/graphql", json=body, headers=headers)
+        compiled = await self.compiled_count() > before
+        slow = await self.general.post("/graphql", json=body, headers=headers)
+        assert fast.status_code == slow.status_code, (fast.text[:500], slow.text[:500])
+        return _blank(fast.content), _blank(slow.content), compiled
+
+    async def same(
+        self, query: str, variables: dict[str, Any] | None = None, role: str = "OWNER"
+    ) -> bool:
+        fast, slow, compiled = await self.both(query, variables, role)
+        if fast != slow:
+            raise AssertionError(_first_difference(fast, slow))
+        return compiled
+
+
+def _blank(body: bytes) -> bytes:
+    return _REQUEST_ID.sub(b'"requestId":"-"', body)
+
+
+def _first_difference(fast: bytes, slow: bytes) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(fast, slow, strict=False)) if a != b), None)
+    at = min(len(fast), len(slow)) if at is None else at
+    return f"bodies differ at byte {at}:\ncompiled {fast[max(at - 200, 0) : at + 200]!r}\n" + (
+        f"general  {slow[max(at - 200, 0) : at + 200]!r}"
+    )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def paths(seeded: SeededWorld) -> AsyncIterator[TwoPaths]:
+    settings = settings_for(
+        seeded.app.state.settings.database_url, compiled_reads=False, delivery_worker=False
+    )
+    async with (
+        served(settings) as general_app,
+        httpx.AsyncClient(base_url=general_app.base_url, timeout=30) as general,
+    ):
+        two = TwoPaths(seeded, general)
+        yield two
+        await two.compiled.aclose()
+
+
+CUSTOMER_FIELDS = """
+  __typename id reference externalId accountNumber salutation firstName lastName displayName
+  email emailVerified phone company gender dateOfBirth locale city
+  idDocument { type number } status registeredAt updatedAt version
+  registrationCode referralCode mfa { enabled phone __typename }
+  tags priceList discountGroup paymentTerms creditLimit { amount currency }
+  branch department commissionReducedPercent
+  level pointsBalance creditBalance { amount currency } totalRevenue { amount currency }
+  orderCount
+"""
+
+RELATIONS = """
+  addresses { __typename id salutation firstName lastName company line1 line2 line3
+              postalCode city region country phone isDefaultBilling isDefaultShipping }
+  defaultBillingAddress { id city } defaultShippingAddress { id line1 phone }
+  giftCards { id code initialBalance { amount currency } balance { amount } currency
+              expiresOn isActive message createdAt }
+  orders(first: 3) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+    edges { cursor __typename node { id reference state placedAt itemCount currency
+                                     grandTotal { amount currency } } }
+    nodes { id reference }
+  }
+  pointsHistory(first: 4) { totalCount nodes { id delta balanceAfter reason source createdAt
+                                                actor { kind id name __typename } } }
+  creditHistory(first: 2) { edges { cursor node { id amount { amount currency }
+                            balanceAfter { amount } reason createdAt actor { kind name } } } }
+  notes(first: 2) { pageInfo { endCursor } nodes { id body createdAt updatedAt
+                                                   author { kind id name } } }
+"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_compiled_field_of_a_page_equals_the_general_path(
+    paths: TwoPaths, role: str
+) -> None:
+    query = f"""query Page {{ customers(first: 25) {{ totalCount
+        pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+        edges {{ cursor node {{ {CUSTOMER_FIELDS} {RELATIONS} }} }} }} }}"""
+    assert await paths.same(query, role=role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_one_customer_equals_the_general_path(paths: TwoPaths, role: str) -> None:
+    query = f"query One($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_FIELDS} {RELATIONS} }} }}"
+    for db_id in (1, 2, 17, 42):
+        assert await paths.same(query, {"id": encode_global_id("Customer", db_id)}, role)
+
+
+async def test_the_admin_list_page_and_its_next_page(paths: TwoPaths) -> None:
+    assert await paths.same(LIST_PAGE, {"first": 20})
+    fast, _, _ = await paths.both(LIST_PAGE, {"first": 20})
+    end = json.loads(fast)["data"]["customers"]["pageInfo"]["endCursor"]
+    assert await paths.same(LIST_PAGE, {"first": 20, "after": end})
+
+
+async def test_nested_pages_follow_their_cursors(paths: TwoPaths) -> None:
+    query = """query Orders($id: ID!, $after: String) { customer(id: $id) {
+        orders(first: 2, after: $after) { pageInfo { hasNextPage hasPreviousPage endCursor }
+                                          nodes { reference placedAt } } } }"""
+    customer = encode_global_id("Customer", 3)
+    after = None
+    for _ in range(3):
+        variables = {"id": customer, "after": after}
+        assert await paths.same(query, variables)
+        fast, _, _ = await paths.both(query, variables)
+        page = json.loads(fast)["data"]["customer"]["orders"]
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+
+
+SORTS_AND_FILTERS = [
+    {"sort": {"field": "NAME", "direction": "DESC"}},
+    {"sort": {"field": "REGISTERED_AT", "direction": "ASC"}, "first": 7},
+    {"search": "a", "first": 5},
+    {"filter": {"status": ["ACTIVE"], "hasOrders": True}},
+    {"filter": {"emailVerified": False}, "last": 4},
+    {"first": 0},
+]
+
+
+@pytest.mark.parametrize("arguments", SORTS_AND_FILTERS)
+async def test_searched_filtered_and_sorted_lists(
+    paths: TwoPaths, arguments: dict[str, Any]
+) -> None:
+    query = """query List($first: Int, $last: Int, $search: String, $filter: CustomerFilter,
+                          $sort: CustomerSort) {
+        customers(first: $first, last: $last, search: $search, filter: $filter, sort: $sort) {
+          totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          nodes { reference lastName registeredAt status orderCount } } }"""
+    assert await paths.same(query, arguments)
+
+
+async def test_a_refused_field_asked_twice_is_located_twice(paths: TwoPaths) -> None:
+    query = "query { customers(first: 2) { nodes { email dateOfBirth email } } }"
+    fast, slow, compiled = await paths.both(query, role="VIEWER")
+    assert compiled and fast == slow
+    assert len(json.loads(fast)["errors"][0]["locations"]) == 2
+
+
+async def test_fragments_aliases_and_repeated_fields_merge_as_graphql_core_merges(
+    paths: TwoPaths,
+) -> None:
+    query = """
+    fragment Money on Money { amount currency }
+    fragment Person on Customer { firstName lastName ... on Node { id } }
+    query Shapes { list: customers(first: 5) { nodes {
+        ...Person
+        name: displayName
+        firstName
+        ... on Customer { credit: creditBalance { ...Money } }
+        recent: orders(first: 1) { nodes { grandTotal { ...Money } } }
+        older: orders(first: 3) { nodes { reference } totalCount }
+        orders(first: 1) { nodes { state } }
+        orders(first: 1) { nodes { reference } }
+      } }
+      __typename
+      again: customers(first: 2) { nodes { reference } } }"""
+    assert await paths.same(query, role="SUPPORT")
+    assert await paths.same(query, role="VIEWER")
+
+
+FALLBACKS = [
+    # Arguments the general path refuses: the compiled path hands them over.
+    ('query { customer(id: "nope") { id } }', None),
+    ('query { customer(id: "Q3VzdG9tZXI6OTk5OTk5") { id } }', None),  # Customer:999999
+    ("query { customers(first: 500) { nodes { id } } }", None),
+    ("query { customers(first: 2) { nodes { orders(first: 101) { totalCount } } } }", None),
+    ('query { customers(first: 2) { nodes { notes(after: "garbage") { totalCount } } } }', None),
+    ("query($n: Int) { customers(first: $n) { nodes { id } } }", {"n": "many"}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), FALLBACKS)
+async def test_refused_arguments_give_the_general_paths_errors(
+    paths: TwoPaths, query: str, variables: dict[str, Any] | None
+) -> None:
+    fast, slow, compiled = await paths.both(query, variables)
+    assert fast == slow
+    assert not compiled
+    assert b'"errors"' in fast
+
+
+NOT_COMPILED = [
+    "query { customers(first: 3) { nodes { salesRep { email } } } }",
+    "query { customers(first: 3) { nodes { events(first: 2) { nodes { type } } } } }",
+    "query { customers(first: 3) { nodes { orders(first: 2) { nodes { lines { sku } } } } } }",
+    "query { viewer { kind } customers(first: 1) { nodes { id } } }",
+    "query($skip: Boolean!) { customers(first: 2) { nodes { id email @skip(if: $skip) } } }",
+]
+
+
+@pytest.mark.parametrize("query", NOT_COMPILED)
+async def test_what_the_compiler_does_not_know_takes_the_general_path(
+    paths: TwoPaths, query: str
+) -> None:
+    fast, slow, compiled = await paths.both(query, {"skip": True})
+    assert fast == slow
+    assert not compiled
+
+
+async def test_cold_and_warm_answers_are_the_same_bytes(paths: TwoPaths) -> None:
+    query = f"""query ColdWarm {{ customers(first: 10, sort: {{field: EMAIL}}) {{
+        nodes {{ {CUSTOMER_FIELDS} {RELATIONS} }} }} }}"""
+    cold, _, compiled_cold = await paths.both(query, role="MANAGER")
+    warm, _, compiled_warm = await paths.both(query, role="MANAGER")
+    assert compiled_cold and compiled_warm
+    assert cold == warm
+
+
+# Property-based: random selections of the compiled fields, as random roles.
+_SCALARS = [
+    *[
+        "__typename",
+        "id",
+        "reference",
+        "externalId",
+        "accountNumber",
+        "salutation",
+        "firstName",
+        "lastName",
+        "displayName",
+        "email",
+        "emailVerified",
+        "phone",
+        "company",
+        "gender",
+        "dateOfBirth",
+        "locale",
+        "city",
+        "status",
+        "registeredAt",
+        "updatedAt",
+        "version",
+        "registrationCode",
+        "referralCode",
+        "tags",
+        "priceList",
+        "discountGroup",
+        "paymentTerms",
+        "branch",
+        "department",
+        "commissionReducedPercent",
+        "level",
+        "pointsBalance",
+        "orderCount",
+    ],
+    "creditBalance { amount }",
+    "creditLimit { currency }",
+    "totalRevenue { amount }",
+]
+_NESTED = [
+    "addresses { city phone }",
+    "defaultShippingAddress { line1 }",
+    "giftCards { code balance { amount } }",
+    "orders(first: 2) { totalCount nodes { reference grandTotal { amount } } }",
+    "orders(first: 5) { edges { cursor node { state } } pageInfo { hasNextPage } }",
+    "pointsHistory(first: 3) { nodes { delta actor { name } } }",
+    "creditHistory { totalCount }",
+    "notes(first: 1) { nodes { body author { kind } } }",
+    "mfa { enabled phone }",
+    "idDocument { number }",
+]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    scalars=st.lists(st.sampled_from(_SCALARS), min_size=1, max_size=12),
+    nested=st.lists(st.sampled_from(_NESTED), max_size=4, unique=True),
+    role=st.sampled_from(ROLES),
+    first=st.integers(min_value=0, max_value=30),
+    sort=st.sampled_from(["REFERENCE", "NAME", "EMAIL", "REGISTERED_AT", "TOTAL_REVENUE"]),
+)
+async def test_random_selections_answer_alike(
+    paths: TwoPaths,
+    scalars: list[str],
+    nested: list[str],
+    role: str,
+    first: int,
+    sort: str,
+) -> None:
+    # Aliases keep two pages of one relation with other arguments apart.
+    selection = " ".join([*scalars, *(f"n{i}: {n}" for i, n in enumerate(nested))])
+    query = f"""query Random {{ customers(first: {first}, sort: {{field: {sort}, direction: DESC}})
+        {{ totalCount nodes {{ {selection} }} }} }}"""
+    assert await paths.same(query, role=role)
