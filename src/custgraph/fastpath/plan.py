@@ -171,7 +171,7 @@ def _merge_below(
         per_parent: list[list[GraphQLError]] = [[] for _ in paths]
         for k in members:
             for error in children[k].errors:
-                per_parent[parent_of[tuple(error.path[:depth])]].append(error)
+                per_parent[parent_of[tuple((error.path or [])[:depth])]].append(error)
         for errors in per_parent:
             run.errors.extend(errors)
 
@@ -277,7 +277,7 @@ async def complete_connections(
     per_parent: list[list[GraphQLError]] = [[] for _ in paths]
     for child in runs:
         for error in child.errors:
-            per_parent[parent_of[tuple(error.path[:depth])]].append(error)
+            per_parent[parent_of[tuple((error.path or [])[:depth])]].append(error)
     for errors in per_parent:
         run.errors.extend(errors)
 
