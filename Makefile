@@ -41,6 +41,13 @@ test-postgres: install graphiql
 
 test: lint test-sqlite test-postgres
 
+# Side by side with PostGraphile and the raw-SQL floor on PostgreSQL (about 8 minutes),
+# then the three shapes on SQLite with 100,000 customers. See bench/README.md.
+bench: install
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	bench/harness.sh
+	bench/sqlite.sh
+
 schema: install
 	$(BIN)/custgraph export-schema > schema.graphql
 

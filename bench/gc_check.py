@@ -47,12 +47,14 @@ def client_factory(url: str) -> Any:
     async_url = make_url(url).set(drivername="postgresql+asyncpg").render_as_string(False)
 
     async def make() -> tuple[Any, dict[str, str], Any]:
-        app = create_app(Settings(
+        app = create_app(
+            Settings(
                 database_url=async_url,
                 secret_key=secret,
                 log_level="WARNING",
                 rate_limit_enabled=False,
-            ))
+            )
+        )
         engine = app.state.custgraph.engine
         async with engine.connect() as connection:
             owner = (

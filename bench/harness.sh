@@ -10,6 +10,7 @@
 #   PROFILE=1                              also run pyinstrument on 20 in-process page requests
 #   PG=postgresql://postgres@127.0.0.1:5432  the server; the database is custgraph_bench
 #   CG_PORT=8000 PGL_PORT=5678 FLOOR_PORT=5681
+#   CG_WORKERS=1                           custgraph's worker processes (the targets are for 1)
 #
 # Writes bench/results/ (compare tables, statement counts, RSS, server logs) and ends with
 #   vs-postgraphile: page=R detail=R flat=R
@@ -143,7 +144,8 @@ start_servers() {
       -C graphile.config.mjs) >"$RESULTS/postgraphile.log" 2>&1 &
   PGL_PID=$!; PIDS+=("$PGL_PID")
   (cd "$ROOT" && exec env CUSTGRAPH_DATABASE_URL="postgresql+asyncpg://${PG#postgresql://}/$DB" \
-      CUSTGRAPH_SECRET_KEY=$SECRET .venv/bin/custgraph serve --port "$CG_PORT") \
+      CUSTGRAPH_SECRET_KEY=$SECRET CUSTGRAPH_RATE_LIMIT_ENABLED=false \
+      .venv/bin/custgraph serve --port "$CG_PORT" --workers "${CG_WORKERS:-1}") \
       >"$RESULTS/custgraph.log" 2>&1 &
   CG_PID=$!; PIDS+=("$CG_PID")
   wait_for floor "http://127.0.0.1:$FLOOR_PORT/graphql" "$FLOOR_PID"

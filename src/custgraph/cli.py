@@ -236,4 +236,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # custgraph logs every GraphQL request itself (request id, principal, operation,
+        # duration); uvicorn's line would say less, twice.
+        access_log=False,
     )

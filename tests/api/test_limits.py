@@ -88,11 +88,29 @@ async def test_every_response_reports_its_cost(gql: GraphQLClient) -> None:
     assert response.body["extensions"]["cost"] == {"requestedQueryCost": 1, "actualQueryCost": 1}
 
 
+async def test_the_actual_cost_counts_the_objects_returned(gql: GraphQLClient) -> None:
+    response = await gql(
+        "{ customers(first: 3) { nodes { creditBalance { amount } orders(first: 2) "
+        "{ nodes { reference } } } } }"
+    )
+    data = response.ok()
+    nodes = data["customers"]["nodes"]
+    # customers, then per customer: the node, its Money, its orders connection and orders.
+    expected = 1 + sum(3 + len(n["orders"]["nodes"]) for n in nodes)
+    cost = response.body["extensions"]["cost"]
+    assert cost["actualQueryCost"] == expected
+    assert cost["requestedQueryCost"] > expected
+
+
 async def test_list_page_cost_grows_linearly_with_the_page_size(gql: GraphQLClient) -> None:
     small = await gql(LIST_PAGE, {"first": 10})
     large = await gql(LIST_PAGE, {"first": 100})
     small.ok()
     large.ok()
+    # What came back: never more than asked for, and growing with the page too.
+    small_actual = small.body["extensions"]["cost"]["actualQueryCost"]
+    large_actual = large.body["extensions"]["cost"]["actualQueryCost"]
+    assert 0 < small_actual < large_actual <= large.body["extensions"]["cost"]["requestedQueryCost"]
     small_cost = small.body["extensions"]["cost"]["requestedQueryCost"]
     large_cost = large.body["extensions"]["cost"]["requestedQueryCost"]
     # 1 for the connection itself plus the page size times what one customer costs.

@@ -52,7 +52,12 @@ class CostAndRateLimit(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         results: dict[str, Any] = {}
         if self.cost is not None:
-            results["cost"] = {"requestedQueryCost": self.cost, "actualQueryCost": self.cost}
+            result = self.execution_context.result
+            data = result.data if result is not None else None
+            results["cost"] = {
+                "requestedQueryCost": self.cost,
+                "actualQueryCost": returned_objects(data) if data is not None else 0,
+            }
         if self.bucket is not None:
             results["rateLimit"] = self.bucket.as_extension()
         return results
@@ -95,6 +100,21 @@ def _cost(context: Any, document: Any, operation: Any) -> int:
             _COSTS.clear()
         _COSTS[key] = cost
     return cost
+
+
+def returned_objects(value: Any) -> int:
+    """The actual cost: the objects the answer holds (the root excluded), counted as the
+    requested cost counts object fields, with real list lengths instead of page sizes."""
+    count = 0
+    stack = list(value.values()) if isinstance(value, dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += 1
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _refusal(message: str, code: ErrorCode, **figures: Any) -> ExecutionResult:
