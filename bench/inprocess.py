@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -176,7 +177,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         async def call(shape: str) -> None:
             response = await client.post("/graphql", content=bodies[shape], headers=headers)
-            answer = response.json()
+            answer = orjson.loads(response.content)
             if response.status_code != 200 or answer.get("errors"):
                 raise SystemExit(f"{shape}: {response.status_code} {str(answer)[:300]}")
 
@@ -185,22 +186,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await call(shape)
             with recorded(engine) as one:
                 await call(shape)
-            times = []
+            times, cpu = [], []
             for _ in range(args.requests):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 await call(shape)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - started_cpu)
             median = statistics.median(times)
             sql = await replay(engine, one, args.requests)
             report[shape] = {
                 "statements": len(one.statements),
                 "median_ms": round(median * 1000, 1),
+                # CPU of this process alone: steadier than wall time on a shared machine.
+                "cpu_ms": round(statistics.median(cpu) * 1000, 2),
                 "sql_alone_ms": round(sql * 1000, 1),
                 "statement_heads": [first_words(s) for s in one.statements],
             }
             print(
                 f"{shape}: {len(one.statements)} statements per request; in-process median "
-                f"{median * 1000:.1f} ms over {args.requests} requests; the same statements "
+                f"{median * 1000:.1f} ms (CPU {report[shape]['cpu_ms']:.1f} ms) over "
+                f"{args.requests} requests; the same statements "
                 f"replayed alone: {sql * 1000:.1f} ms ({sql / median:.0%}); the rest is Python"
             )
             for head in report[shape]["statement_heads"]:

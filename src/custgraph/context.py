@@ -26,6 +26,8 @@ class Context:
     granted_customer_ids: set[int] = field(default_factory=set)
     # Whether the compiled read path answered this request (metrics, tests).
     compiled: bool = False
+    # Objects in the answer, when the compiled path counted them as it built it.
+    returned_objects: int | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

@@ -47,7 +47,7 @@ from custgraph.fastpath.plan import (
     Typename,
 )
 from custgraph.fastpath.relations import NewestFirst, RowList
-from custgraph.fastpath.rows import COMPUTED, ROW_TYPES, Accessor, Env, column_reader
+from custgraph.fastpath.rows import COMPUTED, LAYOUTS, ROW_TYPES, Accessor, Env, column_reader
 from custgraph.schema.permissions import Needs
 
 
@@ -174,7 +174,9 @@ class Compiler:
         elif field.base_resolver is not None:
             raise NotCompilable(f"{type_.name}.{name} has a resolver")
         elif type_.name in ROW_TYPES:
-            read = column_reader(field.python_name)
+            if field.python_name not in LAYOUTS[type_.name]:
+                raise NotCompilable(f"{type_.name}.{name} is not a column")
+            read = column_reader(type_.name, field.python_name)
         else:
             read = _attribute(field.python_name)
         return self.value_plan(key, read, definition.type, nodes)
@@ -273,16 +275,40 @@ def _object_type(type_: GraphQLOutputType) -> GraphQLObjectType:
     return type_
 
 
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
 def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Any:
+    """The leaf type's own serialize, with shortcuts for the values rows hold."""
+    serialize = type_.serialize
+    if isinstance(type_, GraphQLEnumType):
+        # Rows hold the stored value; Strawberry's serialize takes the Python member and
+        # searches the values for it. The same names, looked up in one step.
+        names: dict[Any, Any] = {}
+        for name, value in type_.values.items():
+            names[value.value] = name
+            names[getattr(value.value, "value", value.value)] = name
+
+        def enum(value: Any) -> Any:
+            name = names.get(value)
+            return serialize(value) if name is None else name
+
+        return enum
     if type_.name in ("String", "Boolean"):
-        # Already str or bool from the database; graphql-core would return them as they are.
-        serialize = type_.serialize
 
         def plain(value: Any) -> Any:
             return value if value.__class__ in (str, bool) else serialize(value)
 
         return plain
-    return type_.serialize
+    if type_.name == "Int":
+
+        def integer(value: Any) -> Any:
+            if value.__class__ is int and _INT_MIN <= value <= _INT_MAX:
+                return value
+            return serialize(value)  # graphql-core's checks and its error
+
+        return integer
+    return serialize
 
 
 def query_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:

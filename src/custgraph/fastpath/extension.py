@@ -58,6 +58,7 @@ class CompiledReads(SchemaExtension):
             log.warning("compiled read failed; answering on the general path", exc_info=True)
             return None
         context.compiled = True
+        context.returned_objects = run.objects[0]
         return GraphQLExecutionResult(run.data, run.errors or None)
 
 

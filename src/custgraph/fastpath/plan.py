@@ -18,7 +18,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLError
 
-from custgraph.fastpath.rows import Accessor, Env
+from custgraph.fastpath.rows import ROW_TYPES, Accessor, Env, layout_matches
 
 Path = tuple[str | int, ...]
 
@@ -38,10 +38,12 @@ class Run:
     # Refusals of resolver fields: graphql-core reports them after the level's plain fields.
     deferred: list[GraphQLError] = field(default_factory=list)
     data: dict[str, Any] | None = None
+    # Objects in the answer (the actual cost), shared by a run and its children.
+    objects: list[int] = field(default_factory=lambda: [0])
 
     def child(self) -> Run:
         """A run whose errors are kept apart, to be put in graphql-core's order."""
-        return Run(self.context, self.env, self.variables)
+        return Run(self.context, self.env, self.variables, objects=self.objects)
 
     def forbid(self, spec: Forbidden, path: Path) -> None:
         (self.deferred if spec.deferred else self.errors).append(
@@ -132,6 +134,8 @@ async def complete_objects(
     plan: ObjectPlan, sources: Sequence[Any], paths: Sequence[Path], run: Run
 ) -> list[dict[str, Any]]:
     """The response objects of `sources` (rows or objects), with their relations loaded."""
+    if sources and plan.type_name in ROW_TYPES and not layout_matches(plan.type_name, sources[0]):
+        raise Fallback  # a statement no longer selects its table's columns in order
     loaded = plan.loaded
     values: dict[str, list[Any]] = {}
     children: list[Run] = []
@@ -142,6 +146,7 @@ async def complete_objects(
         )
         values = {f.key: r for f, r in zip(loaded, results, strict=True)}
     level = run.child()
+    run.objects[0] += len(sources)
     objects = [
         build_object(plan, s, p, level, values, i)
         for i, (s, p) in enumerate(zip(sources, paths, strict=True))
@@ -207,6 +212,7 @@ def build_object(
                     raise Fallback
                 out[f.key] = None
             else:
+                run.objects[0] += 1
                 out[f.key] = build_object(f.plan, child, (*path, f.key), run, {}, 0)  # type: ignore[union-attr]
         else:  # FORBIDDEN
             out[f.key] = None
@@ -282,6 +288,7 @@ async def complete_connections(
         run.errors.extend(errors)
 
     completed: list[dict[str, Any]] = [{} for _ in pages]
+    run.objects[0] += len(pages)
     cursors: list[list[str] | None] = [None] * len(pages)
 
     def cursors_of(i: int) -> list[str]:
@@ -316,8 +323,10 @@ async def complete_connections(
                             edge[node_key] = extra
                     edges.append(edge)
                 offset += len(page.rows)
+                run.objects[0] += len(edges)
                 completed[i][key] = edges
         elif what == PAGE_INFO:
+            run.objects[0] += len(pages)
             for i, page in enumerate(pages):
                 completed[i][key] = _page_info(sub, page, partial(cursors_of, i))
         elif what == TOTAL_COUNT:

@@ -56,7 +56,7 @@ class CostAndRateLimit(SchemaExtension):
             data = result.data if result is not None else None
             results["cost"] = {
                 "requestedQueryCost": self.cost,
-                "actualQueryCost": returned_objects(data) if data is not None else 0,
+                "actualQueryCost": _actual_cost(self.execution_context.context, data),
             }
         if self.bucket is not None:
             results["rateLimit"] = self.bucket.as_extension()
@@ -100,6 +100,13 @@ def _cost(context: Any, document: Any, operation: Any) -> int:
             _COSTS.clear()
         _COSTS[key] = cost
     return cost
+
+
+def _actual_cost(context: Any, data: Any) -> int:
+    if data is None:
+        return 0
+    counted = getattr(context, "returned_objects", None)
+    return counted if counted is not None else returned_objects(data)
 
 
 def returned_objects(value: Any) -> int:
