@@ -30,6 +30,7 @@ from graphql import (
 from strawberry.permission import PermissionExtension
 from strawberry.schema import Schema
 
+from custgraph.fastpath.codegen import compile_builder
 from custgraph.fastpath.plan import (
     CONNECTION_TYPENAME,
     EDGES,
@@ -139,7 +140,9 @@ class Compiler:
         plans: list[FieldPlan] = []
         for key, nodes in self.collect(selection_sets, type_).items():
             plans.append(self.field_plan(type_, key, nodes))
-        return ObjectPlan(type_.name, plans)
+        plan = ObjectPlan(type_.name, plans)
+        plan.build = compile_builder(plan)
+        return plan
 
     def field_plan(self, type_: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
         name = nodes[0].name.value
@@ -299,6 +302,8 @@ def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Any:
         def plain(value: Any) -> Any:
             return value if value.__class__ in (str, bool) else serialize(value)
 
+        # Values of this class pass as they are: the generated code skips the call.
+        plain.passes = "_str" if type_.name == "String" else "_bool"  # type: ignore[attr-defined]
         return plain
     if type_.name == "Int":
 

@@ -107,12 +107,15 @@ class Loaded:
 
 
 FieldPlan = Leaf | Typename | Forbidden | Child | Loaded
+Builder = Callable[[Any, Path, "Run", dict[str, list[Any]], int], dict[str, Any]]
 
 
 @dataclass
 class ObjectPlan:
     type_name: str
     fields: list[FieldPlan]
+    # Builds one response object from a source; made by codegen.compile_builder.
+    build: Builder = field(init=False)
 
     @property
     def loaded(self) -> list[Loaded]:
@@ -147,9 +150,9 @@ async def complete_objects(
         values = {f.key: r for f, r in zip(loaded, results, strict=True)}
     level = run.child()
     run.objects[0] += len(sources)
+    build = plan.build
     objects = [
-        build_object(plan, s, p, level, values, i)
-        for i, (s, p) in enumerate(zip(sources, paths, strict=True))
+        build(s, p, level, values, i) for i, (s, p) in enumerate(zip(sources, paths, strict=True))
     ]
     # graphql-core's order: a level's plain fields, its resolver fields, then the levels below.
     run.errors.extend(level.errors)
@@ -179,45 +182,6 @@ def _merge_below(
                 per_parent[parent_of[tuple((error.path or [])[:depth])]].append(error)
         for errors in per_parent:
             run.errors.extend(errors)
-
-
-def build_object(
-    plan: ObjectPlan,
-    source: Any,
-    path: Path,
-    run: Run,
-    loaded: dict[str, list[Any]],
-    index: int,
-) -> dict[str, Any]:
-    env = run.env
-    out: dict[str, Any] = {}
-    for f in plan.fields:
-        kind = f.kind
-        if kind is LEAF:
-            value = f.read(source, env)  # type: ignore[union-attr]
-            if value is None:
-                if not f.nullable:  # type: ignore[union-attr]
-                    raise Fallback  # the general path reports the broken non-null
-                out[f.key] = None
-            else:
-                out[f.key] = f.serialize(value)  # type: ignore[union-attr]
-        elif kind is TYPENAME:
-            out[f.key] = f.name  # type: ignore[union-attr]
-        elif kind is LOADED:
-            out[f.key] = loaded[f.key][index]
-        elif kind is CHILD:
-            child = f.read(source, env)  # type: ignore[union-attr]
-            if child is None:
-                if not f.nullable:  # type: ignore[union-attr]
-                    raise Fallback
-                out[f.key] = None
-            else:
-                run.objects[0] += 1
-                out[f.key] = build_object(f.plan, child, (*path, f.key), run, {}, 0)  # type: ignore[union-attr]
-        else:  # FORBIDDEN
-            out[f.key] = None
-            run.forbid(f, path)  # type: ignore[arg-type]
-    return out
 
 
 @dataclass

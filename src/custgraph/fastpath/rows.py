@@ -139,4 +139,5 @@ def column_reader(type_name: str, column: str) -> Accessor:
     def read(row: Any, env: Env) -> Any:
         return row[index]
 
+    read.column_index = index  # type: ignore[attr-defined]  # codegen reads by position
     return read

@@ -49,8 +49,10 @@ def typed_tuple(columns: Sequence[ColumnElement[Any]], values: Sequence[Any]) ->
 
 def group_by_key(rows: Sequence[Row[Any]], key: str, keys: Sequence[int]) -> list[list[Row[Any]]]:
     grouped: dict[int, list[Row[Any]]] = defaultdict(list)
-    for row in rows:
-        grouped[row._mapping[key]].append(row)
+    if rows:
+        position = rows[0]._fields.index(key)  # by position: a mapping look-up per row costs
+        for row in rows:
+            grouped[row[position]].append(row)
     return [grouped.get(k, []) for k in keys]
 
 
