@@ -32,11 +32,13 @@ class Reader:
         self.statement_count += 1
         return self._connection
 
-    async def all(self, statement: Executable) -> Sequence[Row[Any]]:
+    async def all(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
         async with self._lock:
             connection = await self._connected()
             try:
-                result = await connection.execute(statement)
+                result = await connection.execute(statement, parameters)
                 return result.all()
             except BaseException:
                 # A failed statement aborts PostgreSQL's transaction (and a cancelled one

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -12,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     FromClause,
+    Integer,
     Row,
     Select,
     any_,
@@ -26,16 +28,32 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from custgraph.db.reader import Reader
 
 
-def key_in(column: ColumnElement[Any], keys: Sequence[int], dialect: str) -> ColumnElement[bool]:
-    """`column IN keys`, written so that a statement's text does not vary with len(keys).
-
-    On PostgreSQL `= ANY($1)` keeps one prepared statement for every page size.
-    """
-    if len(keys) == 1:
-        return column == keys[0]
+def _keys_condition(column: ColumnElement[Any], many: bool, dialect: str) -> ColumnElement[bool]:
+    """`column IN :keys` (or `= :key`) with the keys bound at execution; on PostgreSQL
+    `= ANY($1)`, so that one prepared statement serves every page size."""
+    if not many:
+        return column == bindparam("key", type_=BigInteger())
     if dialect == "postgresql":
-        return column == any_(bindparam("keys", list(keys), type_=ARRAY(BigInteger())))
-    return column.in_(list(keys))
+        return column == any_(bindparam("keys", type_=ARRAY(BigInteger())))
+    return column.in_(bindparam("keys", expanding=True))
+
+
+def _key_params(keys: Sequence[int]) -> dict[str, Any]:
+    return {"key": keys[0]} if len(keys) == 1 else {"keys": list(keys)}
+
+
+# Statements with their keys left as parameters, built once per shape: building and hashing
+# a statement per batch measured as much CPU as running it.
+_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _by_keys(statement: Select[Any], column: str, many: bool, dialect: str) -> Select[Any]:
+    shape = (id(statement), column, many, dialect)
+    built = _STATEMENTS.get(shape)
+    if built is None:
+        condition = _keys_condition(statement.selected_columns[column], many, dialect)
+        built = _STATEMENTS[shape] = statement.where(condition)
+    return built
 
 
 def typed_tuple(columns: Sequence[ColumnElement[Any]], values: Sequence[Any]) -> Any:
@@ -65,10 +83,8 @@ class RowById(DataLoader[int, Row[Any] | None]):
         self.statement = statement
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Row[Any] | None]:
-        id_column = self.statement.selected_columns["id"]
-        rows = await self.reader.all(
-            self.statement.where(key_in(id_column, keys, self.reader.dialect))
-        )
+        statement = _by_keys(self.statement, "id", len(keys) > 1, self.reader.dialect)
+        rows = await self.reader.all(statement, _key_params(keys))
         by_id = {row.id: row for row in rows}
         return [by_id.get(k) for k in keys]
 
@@ -83,10 +99,8 @@ class RowsByParent(DataLoader[int, list[Row[Any]]]):
         self.parent = parent
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Row[Any]]]:
-        parent_column = self.statement.selected_columns[self.parent]
-        rows = await self.reader.all(
-            self.statement.where(key_in(parent_column, keys, self.reader.dialect))
-        )
+        statement = _by_keys(self.statement, self.parent, len(keys) > 1, self.reader.dialect)
+        rows = await self.reader.all(statement, _key_params(keys))
         return group_by_key(rows, self.parent, keys)
 
 
@@ -116,29 +130,43 @@ class NewestFirstPage(DataLoader[int, list[Row[Any]]]):
         self.after = after
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Row[Any]]]:
-        table = self.table
-        parent, sort, id_ = table.c[self.parent], table.c[self.sort], table.c.id
-        condition = key_in(parent, keys, self.reader.dialect)
+        many = len(keys) > 1
+        statement = _page_statement(
+            self.table, self.parent, self.sort, many, self.after is not None, self.reader.dialect
+        )
+        params = {**_key_params(keys), "limit": self.limit}
         if self.after is not None:
-            condition = condition & (tuple_(sort, id_) < typed_tuple((sort, id_), self.after))
-        if len(keys) == 1:
-            statement = (
-                select(table).where(condition).order_by(sort.desc(), id_.desc()).limit(self.limit)
-            )
-        else:
-            position = (
-                func.row_number()
-                .over(partition_by=parent, order_by=(sort.desc(), id_.desc()))
-                .label("position")
-            )
-            ranked = select(table, position).where(condition).subquery()
-            statement = (
-                select(*[ranked.c[c.name] for c in table.c])
-                .where(ranked.c.position <= self.limit)
-                .order_by(ranked.c[self.parent], ranked.c.position)
-            )
-        rows = await self.reader.all(statement)
+            params["after_sort"], params["after_id"] = self.after
+        rows = await self.reader.all(statement, params)
         return group_by_key(rows, self.parent, keys)
+
+
+@cache
+def _page_statement(
+    table: FromClause, parent_name: str, sort_name: str, many: bool, after: bool, dialect: str
+) -> Select[Any]:
+    """The page statement of one shape, its keys, limit and position left as parameters."""
+    parent, sort, id_ = table.c[parent_name], table.c[sort_name], table.c.id
+    condition = _keys_condition(parent, many, dialect)
+    if after:
+        bound = tuple_(
+            bindparam("after_sort", type_=sort.type), bindparam("after_id", type_=id_.type)
+        )
+        condition = condition & (tuple_(sort, id_) < bound)
+    limit = bindparam("limit", type_=Integer())
+    if not many:
+        return select(table).where(condition).order_by(sort.desc(), id_.desc()).limit(limit)
+    position = (
+        func.row_number()
+        .over(partition_by=parent, order_by=(sort.desc(), id_.desc()))
+        .label("position")
+    )
+    ranked = select(table, position).where(condition).subquery()
+    return (
+        select(*[ranked.c[c.name] for c in table.c])
+        .where(ranked.c.position <= limit)
+        .order_by(ranked.c[parent_name], ranked.c.position)
+    )
 
 
 class CountByParent(DataLoader[int, int]):
@@ -151,11 +179,19 @@ class CountByParent(DataLoader[int, int]):
         self.parent = parent
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[int]:
-        parent = self.table.c[self.parent]
         rows = await self.reader.all(
-            select(parent.label("parent"), func.count().label("n"))
-            .where(key_in(parent, keys, self.reader.dialect))
-            .group_by(parent)
+            _count_statement(self.table, self.parent, len(keys) > 1, self.reader.dialect),
+            _key_params(keys),
         )
         counts: dict[int, int] = {row.parent: row.n for row in rows}
         return [counts.get(k, 0) for k in keys]
+
+
+@cache
+def _count_statement(table: FromClause, parent_name: str, many: bool, dialect: str) -> Select[Any]:
+    parent = table.c[parent_name]
+    return (
+        select(parent.label("parent"), func.count().label("n"))
+        .where(_keys_condition(parent, many, dialect))
+        .group_by(parent)
+    )
