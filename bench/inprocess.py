@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import time
@@ -41,7 +42,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from custgraph.app import create_app
+from custgraph.app import GC_YOUNG_THRESHOLD, create_app
 from custgraph.auth.tokens import issue_token
 from custgraph.db.models import StaffUser
 from custgraph.settings import Settings
@@ -161,6 +162,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         compiled_reads=not args.general_path,
     )
     app = create_app(settings)
+    # httpx's ASGI transport runs no lifespan: apply the server's start-up GC settings here.
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     engine: AsyncEngine = app.state.custgraph.engine
     async with engine.connect() as connection:
         owner = (
@@ -210,6 +214,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             for head in report[shape]["statement_heads"]:
                 print(f"    {head}")
+        if args.curve:
+            report["curve"] = await page_size_curve(client, headers, engine, args.requests)
 
         if args.profile:
             from pyinstrument import Profiler
@@ -267,6 +273,48 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+async def page_size_curve(
+    client: httpx.AsyncClient, headers: dict[str, str], engine: AsyncEngine, requests: int
+) -> list[dict[str, Any]]:
+    """The list page at 10 to 100 customers: statements, cost and time per request."""
+    page = json.loads((HERE / "queries" / "cg_page.json").read_text())
+    rows = []
+    print("\npage size curve (the page shape with first: N)")
+    print(
+        "      N  statements  requested cost  actual cost  median ms  CPU ms  CPU ms per customer"
+    )
+    for size in (10, 25, 50, 75, 100):
+        body = orjson.dumps({**page, "query": page["query"].replace("first: 50", f"first: {size}")})
+        for _ in range(3):
+            await client.post("/graphql", content=body, headers=headers)
+        with recorded(engine) as one:
+            answer = orjson.loads(
+                (await client.post("/graphql", content=body, headers=headers)).content
+            )
+        cost = answer["extensions"]["cost"]
+        times, cpu = [], []
+        for _ in range(requests):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            await client.post("/graphql", content=body, headers=headers)
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+        row = {
+            "size": size,
+            "statements": len(one.statements),
+            "requested_cost": cost["requestedQueryCost"],
+            "actual_cost": cost["actualQueryCost"],
+            "median_ms": round(statistics.median(times) * 1000, 2),
+            "cpu_ms": round(statistics.median(cpu) * 1000, 2),
+        }
+        rows.append(row)
+        print(
+            f"  {size:>5}  {row['statements']:>10}  {row['requested_cost']:>14}  "
+            f"{row['actual_cost']:>11}  {row['median_ms']:>9}  {row['cpu_ms']:>6}  "
+            f"{row['cpu_ms'] / size:>8.3f}"
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
@@ -277,6 +325,9 @@ def main() -> None:
     parser.add_argument("--flat-lines", type=int, default=25)
     parser.add_argument(
         "--general-path", action="store_true", help="serve without the compiled read path"
+    )
+    parser.add_argument(
+        "--curve", action="store_true", help="also time the page at 10, 25, 50, 75, 100 customers"
     )
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args()

@@ -40,6 +40,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is UTC:  # asyncpg's timestamptz: nothing to convert
+            return moment
         if moment.tzinfo is None:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
