@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Longest wait for one statement's answer (PostgreSQL). A network that goes silent
+    # sends no reset, and without a bound a request would wait for it forever.
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    # After SIGTERM, requests in flight get this long to finish (under the 10 s that
+    # `docker stop` and Kubernetes give before SIGKILL).
+    shutdown_grace_seconds: int = Field(default=8, ge=1)
 
     @field_validator("secret_key")
     @classmethod

@@ -66,8 +66,12 @@ def create_engine(
     else:
         kwargs["poolclass"] = NullPool
     if make_url(url).get_driver_name() == "asyncpg":
-        # An unreachable server fails a request in bounded time instead of hanging it.
-        kwargs["connect_args"] = {"timeout": settings.db_connect_timeout_seconds}
+        # An unreachable server, or one gone silent mid-statement, fails a request in
+        # bounded time instead of hanging it.
+        kwargs["connect_args"] = {
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": settings.db_statement_timeout_seconds,
+        }
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from custgraph.db.availability import is_database_unavailable
 
 
 class Reader:
@@ -40,13 +43,18 @@ class Reader:
             try:
                 result = await connection.execute(statement, parameters)
                 return result.all()
-            except BaseException:
+            except BaseException as error:
                 # A failed statement aborts PostgreSQL's transaction (and a cancelled one
                 # leaves the connection busy): start over on a fresh connection, so the
                 # other fields of the request can still be served.
                 self._connection = None
                 self._custom_plans = False
-                await _discard(connection)
+                if is_database_unavailable(error):
+                    # A rollback would wait on the same dead line; drop the connection.
+                    with contextlib.suppress(Exception):
+                        await connection.invalidate()
+                else:
+                    await _discard(connection)
                 raise
 
     async def prefer_custom_plans(self) -> None:
@@ -90,4 +98,7 @@ async def _discard(connection: AsyncConnection) -> None:
     try:
         await connection.close()
     except Exception:
-        await connection.invalidate()
+        # The connection broke under it (reset, timed out): the pool has already let
+        # go of it, or lets go of it now; either way nothing more is owed to anyone.
+        with contextlib.suppress(Exception):
+            await connection.invalidate()

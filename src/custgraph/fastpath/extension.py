@@ -11,6 +11,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from custgraph.auth.principal import PrincipalKind
+from custgraph.db.availability import is_database_unavailable
 from custgraph.fastpath.compiler import NotCompilable
 from custgraph.fastpath.plan import Fallback
 from custgraph.fastpath.query import QueryPlan, compile_query
@@ -52,7 +53,9 @@ class CompiledReads(SchemaExtension):
             run = await plan.run(context, env, execution.variables)
         except Fallback:
             return None
-        except Exception:
+        except Exception as error:
+            if is_database_unavailable(error):
+                raise  # the general path would only wait on the same database again
             # A bug of the compiled path must not cost the caller the answer: the general
             # path answers (and reports a real failure its own way).
             log.warning("compiled read failed; answering on the general path", exc_info=True)

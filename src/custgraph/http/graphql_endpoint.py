@@ -18,12 +18,12 @@ from strawberry.types.graphql import OperationType
 
 from custgraph.auth.authenticate import AuthenticationFailed, authenticate
 from custgraph.context import Context
-from custgraph.db.reader import Reader
-from custgraph.http.database_unavailable import (
+from custgraph.db.availability import (
     DatabaseUnavailable,
     database_reachable,
     is_database_unavailable,
 )
+from custgraph.db.reader import Reader
 from custgraph.http.negotiation import GRAPHQL_RESPONSE_JSON, response_media_type, wants_html
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_id import request_id_from
@@ -265,7 +265,10 @@ class GraphQLEndpoint:
         if internal and not await database_reachable(self.state.engine):
             # A resolver's lost connection is the whole request's outage, not one field's.
             raise DatabaseUnavailable
-        request_error = _is_request_error(result)
+        request_error = not internal and _is_request_error(result)
+        if internal and result.data is None:
+            # Nothing was answered, by our fault: say so to proxies and monitors too.
+            return _json_response(_body(result, True, request_id), 500, media_type, request_id)
         if media_type == GRAPHQL_RESPONSE_JSON:
             status = 400 if request_error else 200
             return _json_response(

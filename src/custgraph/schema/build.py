@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from custgraph.fastpath.extension import CompiledReads
@@ -16,7 +17,7 @@ from custgraph.ratelimit.extension import CostAndRateLimit, rate_limit_refusal
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
 from custgraph.schema.anonymous_gate import AnonymousGate
-from custgraph.schema.error_masking import ContractErrors
+from custgraph.schema.error_masking import ContractErrors, contract_error
 from custgraph.schema.errors import ErrorCode
 from custgraph.schema.giftcards import GiftCard
 from custgraph.schema.introspection_gate import IntrospectionGate
@@ -72,6 +73,11 @@ class Schema(strawberry.Schema):
             allowed_operation_types,
             operation_extensions,
         )
+        if isinstance(result, PreExecutionError) and result.errors:
+            # An exception escaping an extension's hook ends the operation before
+            # ContractErrors sees it: mask it here, or its text would reach the client.
+            request_id = getattr(context_value, "request_id", None)
+            result.errors = [contract_error(e, request_id) for e in result.errors]
         settings = getattr(context_value, "settings", None)
         if settings is not None:
             mark_token_limit(result, settings.max_tokens)

@@ -27,25 +27,27 @@ class ContractErrors(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [self._contract_error(e, request_id) for e in result.errors]
+        result.errors = [contract_error(e, request_id) for e in result.errors]
 
-    def _contract_error(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
-        original = error.original_error
-        extensions = dict(error.extensions or {})
-        if original is not None and not isinstance(original, GraphQLError):
-            log.error(
-                "unexpected error in %s (request %s)",
-                ".".join(str(p) for p in error.path or ()),
-                request_id,
-                exc_info=original,
-            )
-            return GraphQLError(
-                f"Internal server error (request id {request_id}).",
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": ErrorCode.INTERNAL.value, "requestId": request_id},
-            )
-        extensions.setdefault("code", ErrorCode.BAD_REQUEST.value)
-        extensions["requestId"] = request_id
-        error.extensions = extensions
-        return error
+
+def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """`error` with its contract code; an unexpected exception logged and masked."""
+    original = error.original_error
+    extensions = dict(error.extensions or {})
+    if original is not None and not isinstance(original, GraphQLError):
+        log.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(p) for p in error.path or ()),
+            request_id,
+            exc_info=original,
+        )
+        return GraphQLError(
+            f"Internal server error (request id {request_id}).",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL.value, "requestId": request_id},
+        )
+    extensions.setdefault("code", ErrorCode.BAD_REQUEST.value)
+    extensions["requestId"] = request_id
+    error.extensions = extensions
+    return error

@@ -1,0 +1,1 @@
+"""Fault tolerance: killed servers, database outages, graceful shutdown (issue #5)."""
