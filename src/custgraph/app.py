@@ -30,6 +30,7 @@ from custgraph.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from custgraph.observability.metrics import Metrics
 from custgraph.observability.observe_requests import ObserveRequests
 from custgraph.observability.outbox_backlog import pending_outbox_messages
+from custgraph.observability.tracing import TraceRequests, start_tracing
 from custgraph.schema.build import build_schema
 from custgraph.settings import Settings, get_settings
 from custgraph.state import AppState
@@ -46,6 +47,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # mutation waits for a write connection, and one shared pool could run dry with
     # every connection held by a request waiting for another.
     write_engine = create_engine(settings, for_writes=True)
+    tracing = start_tracing(settings)
+    if tracing is not None:
+        tracing.trace_engine(engine)
+        tracing.trace_engine(write_engine)
     assets = find_graphiql_assets(settings.graphiql_assets_dir)
 
     def page(request_id: str) -> Response:
@@ -127,6 +132,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await delivery
             await engine.dispose()
             await write_engine.dispose()
+            if tracing is not None:
+                # Exporting blocks on HTTP; the event loop must not wait meanwhile.
+                await asyncio.to_thread(tracing.shutdown)
 
     routes = [
         Route("/graphql", GraphQLEndpoint(state).handle, methods=["GET", "POST"]),
@@ -141,6 +149,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(RequestIds),
         Middleware(ObserveRequests, metrics=metrics),
     ]
+    if tracing is not None:
+        # Inside ObserveRequests, whose request record the span's attributes come from.
+        middleware.append(
+            Middleware(TraceRequests, tracing=tracing, max_body_bytes=settings.max_body_bytes)
+        )
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     introspection_for: Literal["staff", "all", "none"] = "staff"  # and "Did you mean"
     metrics_enabled: bool = True  # serves /metrics (Prometheus text format)
     log_format: Literal["text", "json"] = "text"
+    # Traces go to this OTLP/HTTP collector (http://host:4318); unset, nothing is traced.
+    otlp_endpoint: str | None = None
+    otel_service_name: str = "custgraph"  # how a tracing backend names this service
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     ready_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -8,6 +8,7 @@ The compiled-requests counter of /metrics tells which path answered.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -346,3 +347,20 @@ async def test_random_selections_answer_alike(
     query = f"""query Random {{ customers(first: {first}, sort: {{field: {sort}, direction: DESC}})
         {{ totalCount nodes {{ {selection} }} }} }}"""
     assert await paths.same(query, role=role)
+
+
+async def test_a_root_that_falls_back_leaves_no_connection_checked_out(
+    paths: TwoPaths, seeded: SeededWorld
+) -> None:
+    # The bad id sends the request to the general path while the list root is still
+    # loading; before the fix that root went on in the background after the request had
+    # closed its connection, opened another one and left it to the garbage collector.
+    missing = encode_global_id("Customer", 10**9)
+    query = f"""query Mixed {{ gone: customer(id: "{missing}") {{ id }}
+        list: customers(first: 20) {{ nodes {{ id orders(first: 3) {{ nodes {{ id }} }} }} }} }}"""
+    pool = seeded.app.state.engine.pool
+    for _ in range(5):
+        fast, slow, compiled = await paths.both(query)
+        assert fast == slow and not compiled
+    await asyncio.sleep(0.2)  # what an orphaned root would still be doing
+    assert pool.checkedout() == 0

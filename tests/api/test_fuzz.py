@@ -30,11 +30,11 @@ from custgraph.schema.global_id import decode_global_id
 from tests.conftest import SeededWorld
 from tests.support.truth import fetch
 
-# Random documents differ on every run; the suite stays deterministic and this runs when
-# asked for: CUSTGRAPH_FUZZ=1 .venv/bin/pytest tests/api/test_fuzz.py
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CUSTGRAPH_FUZZ"), reason="fuzzing runs with CUSTGRAPH_FUZZ=1"
-)
+# The suite draws a fixed set of documents (derandomized: the same on every run, so a
+# failure reproduces). CUSTGRAPH_FUZZ=1 draws new random ones, five times as many:
+#   CUSTGRAPH_FUZZ=1 .venv/bin/pytest tests/api/test_fuzz.py
+EXPLORE = bool(os.environ.get("CUSTGRAPH_FUZZ"))
+SCALE = 5 if EXPLORE else 1
 
 SCHEMA = (Path(__file__).parents[2] / "schema.graphql").read_text()
 
@@ -157,6 +157,7 @@ def draw_documents(strategy: st.SearchStrategy[str], count: int) -> list[str]:
 
     @settings(
         max_examples=count,
+        derandomize=not EXPLORE,
         deadline=None,
         database=None,
         phases=[Phase.generate],
@@ -291,9 +292,9 @@ async def test_fuzzed_queries_answer_within_the_contract(
     checker: Checker, writable: SeededWorld
 ) -> None:
     db_ids = st.integers(1, 40) | st.integers(-(2**63), 2**63) | st.just(10**9)
-    for role, count in (("OWNER", 150), ("VIEWER", 30), (None, 20)):
+    for role, count in (("OWNER", 60), ("VIEWER", 15), (None, 10)):
         token = writable.tokens[role] if role else None
-        docs = documents(queries, count, db_ids)
+        docs = documents(queries, count * SCALE, db_ids)
         await checker.documents("query", docs, token, role or "anonymous")
     checker.assert_clean()
 
@@ -305,9 +306,9 @@ async def test_fuzzed_mutations_answer_within_the_contract(
     # all: a fuzzed staffUserUpdate must not deactivate the world's signed-in staff).
     own = await _own_customers(checker, writable.tokens["OWNER"], 4)
     db_ids = st.sampled_from(own) | st.integers(10**6, 2**63) | st.integers(-5, 0)
-    for role, count in (("OWNER", 150), ("VIEWER", 30), (None, 20)):
+    for role, count in (("OWNER", 60), ("VIEWER", 15), (None, 10)):
         token = writable.tokens[role] if role else None
-        docs = documents(mutations, count, db_ids)
+        docs = documents(mutations, count * SCALE, db_ids)
         await checker.documents("mutation", docs, token, role or "anonymous")
     checker.assert_clean()
 

@@ -28,8 +28,12 @@ class Reader:
         self.dialect = engine.dialect.name
         self.statement_count = 0
         self._custom_plans = False
+        self._closed = False
 
     async def _connected(self) -> AsyncConnection:
+        if self._closed:
+            # A connection opened now would outlive the request and leak from the pool.
+            raise RuntimeError("the request's reader is closed")
         if self._connection is None:
             self._connection = await self._engine.connect()
         self.statement_count += 1
@@ -88,6 +92,7 @@ class Reader:
                 self._custom_plans = False
 
     async def close(self) -> None:
+        self._closed = True
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await _discard(connection)

@@ -24,6 +24,7 @@ from custgraph.fastpath.plan import (
     complete_objects,
 )
 from custgraph.fastpath.rows import Env
+from custgraph.loaders.registry import Loaders
 from custgraph.resolvers.customers import load_customer_page
 from custgraph.schema.global_id import decode_id_of
 
@@ -115,7 +116,18 @@ class QueryPlan:
         if isinstance(coerced, list):
             raise Fallback  # the general path reports the variables' errors
         run = Run(context, env, coerced)
-        values = await asyncio.gather(*(root.resolve(run) for root in self.roots))
+        tasks = [asyncio.ensure_future(root.resolve(run)) for root in self.roots]
+        try:
+            values = await asyncio.gather(*tasks)
+        except BaseException:
+            # The general path answers instead: no root of this run may go on reading
+            # after the request has closed its connection.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # The loaders may hold cancelled loads now; the general path starts afresh.
+            context.loaders = Loaders(context.reader)
+            raise
         run.data = {root.key: value for root, value in zip(self.roots, values, strict=True)}
         return run
 
