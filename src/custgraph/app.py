@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.migrate import current_revision, head_revision
+from custgraph.db.reader import Reader
 from custgraph.http.body_limit import BodyLimit
 from custgraph.http.error_response import http_exception_response
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
@@ -73,10 +74,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "live"})
 
     async def check_database() -> str | None:
-        revision = await current_revision(engine)
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        return revision
+        # Through a Reader: a pooled connection that died while idle is replaced, as a
+        # request would replace it, instead of calling the database down.
+        reader = Reader(engine)
+        try:
+            await reader.all(text("SELECT 1"))
+        finally:
+            await reader.close()
+        return await current_revision(engine)
 
     async def ready(_: Request) -> Response:
         try:

@@ -129,6 +129,8 @@ async def test_burst_beyond_capacity_gets_429_and_writes_nothing(limited: Limite
     assert details["retryAfterSeconds"] == int(refused.headers["Retry-After"])
     assert details["rateLimit"]["capacity"] == CAPACITY
     assert "data" not in refused.body
+    metrics = (await limited.http.get("/metrics")).text
+    assert 'custgraph_rate_limit_refusals_total{caller="staff"} 1.0' in metrics
     # The buckets live where configured: one row per caller, or none with Redis.
     rows = await fetch(limited.app.state.engine, select(RateLimitBucket.key))
     assert len(rows) == (0 if limited.backend == "redis" else 1)

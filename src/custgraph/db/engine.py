@@ -60,9 +60,15 @@ def create_engine(
         kwargs.update(
             pool_size=settings.db_pool_size,
             max_overflow=5,
-            pool_pre_ping=True,
             pool_timeout=settings.db_pool_timeout_seconds,
         )
+        if for_writes:
+            # A write transaction is not retried blindly: ping before lending.
+            kwargs["pool_pre_ping"] = True
+        else:
+            # Reads: one round trip per statement and nothing more (no BEGIN, ROLLBACK
+            # or ping); the Reader replaces a connection found dead (db/reader.py).
+            kwargs["isolation_level"] = "AUTOCOMMIT"
     else:
         kwargs["poolclass"] = NullPool
     if make_url(url).get_driver_name() == "asyncpg":

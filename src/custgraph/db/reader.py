@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row, text
+from sqlalchemy import Executable, Row, exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from custgraph.db.availability import is_database_unavailable
@@ -19,6 +19,12 @@ class Reader:
     Loaders of one level fire together; the lock runs their statements one after the
     other on the same connection (a DBAPI connection runs one statement at a time),
     which keeps a request to a single pooled connection.
+
+    On PostgreSQL the app's read engine runs in autocommit (see db/engine.py): under
+    READ COMMITTED every statement sees its own snapshot anyway, and no BEGIN and
+    ROLLBACK round trips are spent per request. Nor is a connection pinged when it
+    leaves the pool: a pooled connection that turns out dead on its first statement is
+    replaced and the statement retried once (reads change nothing).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -28,6 +34,7 @@ class Reader:
         self.dialect = engine.dialect.name
         self.statement_count = 0
         self._custom_plans = False
+        self._proven = False  # a statement has succeeded on the current connection
         self._closed = False
 
     async def _connected(self) -> AsyncConnection:
@@ -36,6 +43,7 @@ class Reader:
             raise RuntimeError("the request's reader is closed")
         if self._connection is None:
             self._connection = await self._engine.connect()
+            self._proven = False
         self.statement_count += 1
         return self._connection
 
@@ -43,23 +51,38 @@ class Reader:
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
         async with self._lock:
-            connection = await self._connected()
             try:
-                result = await connection.execute(statement, parameters)
-                return result.all()
-            except BaseException as error:
-                # A failed statement aborts PostgreSQL's transaction (and a cancelled one
-                # leaves the connection busy): start over on a fresh connection, so the
-                # other fields of the request can still be served.
-                self._connection = None
-                self._custom_plans = False
-                if is_database_unavailable(error):
-                    # A rollback would wait on the same dead line; drop the connection.
-                    with contextlib.suppress(Exception):
-                        await connection.invalidate()
-                else:
-                    await _discard(connection)
-                raise
+                return await self._run(statement, parameters)
+            except exc.DBAPIError as error:
+                if self._proven or not error.connection_invalidated or self._custom_plans:
+                    raise
+                # A connection that died in the pool (database restarted, proxy cut):
+                # SQLAlchemy has invalidated the pool's older connections with it.
+                return await self._run(statement, parameters)
+
+    async def _run(
+        self, statement: Executable, parameters: dict[str, Any] | None
+    ) -> Sequence[Row[Any]]:
+        connection = await self._connected()
+        try:
+            result = await connection.execute(statement, parameters)
+            rows = result.all()
+        except BaseException as error:
+            # A failed statement aborts PostgreSQL's transaction (and a cancelled one
+            # leaves the connection busy): start over on a fresh connection, so the
+            # other fields of the request can still be served.
+            self._connection = None
+            if is_database_unavailable(error) or self._custom_plans:
+                # A rollback would wait on the same dead line, and a session setting
+                # must not go back to the pool: drop the connection.
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
+            else:
+                await _discard(connection)
+            self._custom_plans = False
+            raise
+        self._proven = True
+        return rows
 
     async def prefer_custom_plans(self) -> None:
         """Plan this request's statements for their actual parameters (PostgreSQL).
@@ -67,14 +90,14 @@ class Reader:
         A prepared statement switches to a generic plan after a few runs; for a
         contains-search the generic plan cannot use the trigram index and scans the
         sort index instead, which measured 2 to 5 times slower on 100,000 customers.
-        Lasts until the request's read transaction ends.
+        Lasts until the request ends (the setting is reset before the connection
+        goes back to the pool).
         """
         if self.dialect != "postgresql" or self._custom_plans:
             return
+        # A query rather than SET, so that it returns a row like every read.
+        await self.all(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', false)"))
         self._custom_plans = True
-        async with self._lock:
-            connection = await self._connected()
-            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     async def scalar(self, statement: Executable) -> Any:
         rows = await self.all(statement)
@@ -89,12 +112,19 @@ class Reader:
         async with self._lock:
             if self._connection is not None and self._connection.in_transaction():
                 await self._connection.rollback()
-                self._custom_plans = False
 
     async def close(self) -> None:
         self._closed = True
         if self._connection is not None:
             connection, self._connection = self._connection, None
+            if self._custom_plans:
+                self._custom_plans = False
+                try:
+                    await connection.execute(text("RESET plan_cache_mode"))
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        await connection.invalidate()
+                    return
             await _discard(connection)
 
 

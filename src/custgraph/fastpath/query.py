@@ -74,8 +74,7 @@ class RootCustomers(RootField):
             )
         except GraphQLError as error:
             raise Fallback from error  # the general path reports the bad argument
-        cursors = page.cursors
-        pages = [Page(page.rows, cursors.__getitem__, page.has_next_page, page.has_previous_page)]
+        pages = [Page(page.rows, page.cursor, page.has_next_page, page.has_previous_page)]
 
         async def counts() -> list[int]:
             return [await count()]

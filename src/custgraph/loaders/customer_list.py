@@ -112,9 +112,19 @@ def filter_conditions(flt: CustomerListFilter, dialect: str) -> list[ColumnEleme
 @dataclass(frozen=True)
 class CustomerPage:
     rows: list[Row[Any]]
-    cursors: list[str]
+    sort: str
     has_next_page: bool
     has_previous_page: bool
+
+    def cursor(self, index: int) -> str:
+        """The cursor of the row at `index`: made only when asked for, since most
+        pages are read without edges' cursors (json and base64 per row add up)."""
+        row = self.rows[index]
+        return encode_cursor(self.sort, *SORT_KEYS[self.sort].values(row), row.id)
+
+    @property
+    def cursors(self) -> list[str]:
+        return [self.cursor(i) for i in range(len(self.rows))]
 
 
 def _position(cursor: str, sort: str, key: SortKey, argument: str) -> list[Any]:
@@ -159,7 +169,7 @@ async def fetch_customer_page(
         rows.reverse()
     return CustomerPage(
         rows=rows,
-        cursors=[encode_cursor(sort, *key.values(r), r.id) for r in rows],
+        sort=sort,
         has_next_page=more if not backward else before is not None,
         has_previous_page=more if backward else after is not None,
     )

@@ -49,6 +49,13 @@ class Metrics:
             "Requests answered by the compiled read path (the rest took graphql-core's).",
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "custgraph_rate_limit_refusals",
+            "Requests refused by the rate limit, by kind of caller "
+            "(staff, api_key, customer, anon).",
+            ["caller"],
+            registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "custgraph_outbox_pending_messages",
             "Outbox messages waiting to be sent, counted at scrape time "
@@ -64,6 +71,10 @@ class Metrics:
         self.statements.observe(record.statements)
         if record.compiled:
             self.compiled.inc()
+        if outcome == "RATE_LIMITED":
+            # The kind only: one series per caller would grow without bound.
+            caller = (record.principal_key or "anon:").split(":", 1)[0]
+            self.rate_limited.labels(caller=caller).inc()
 
     def render(self, outbox_pending: int | None) -> bytes:
         self.outbox_pending.set(math.nan if outbox_pending is None else outbox_pending)
