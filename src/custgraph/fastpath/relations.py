@@ -41,7 +41,7 @@ class RowList(Relation):
 
     async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
         loader = getattr(run.context.loaders, self.loader)
-        groups = await loader.load_many([s.id for s in sources])
+        groups = await loader.load_all([s.id for s in sources])
         if self.pick is not None:
             picked = [next((r for r in rows if getattr(r, self.pick)), None) for rows in groups]
             present = [i for i, r in enumerate(picked) if r is not None]
@@ -99,7 +99,7 @@ class NewestFirst(Relation):
         size, position, has_previous = self._page(run)
         loaders = run.context.loaders
         ids = [s.id for s in sources]
-        groups = await loaders.page(self.relation, size, position).load_many(ids)
+        groups = await loaders.page(self.relation, size, position).load_all(ids)
         _, sort = PAGED_RELATIONS[self.relation]
         pages = [
             Page(
@@ -112,7 +112,7 @@ class NewestFirst(Relation):
         ]
 
         async def counts() -> list[int]:
-            return [int(n) for n in await loaders.count(self.relation).load_many(ids)]
+            return [int(n) for n in await loaders.count(self.relation).load_all(ids)]
 
         return await complete_connections(
             self.plan, pages, [(*p, self.key) for p in paths], run, counts

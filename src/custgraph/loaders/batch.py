@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from custgraph.db.reader import Reader
+from custgraph.loaders.whole_batch import WholeLevelLoads
 
 
 def _keys_condition(column: ColumnElement[Any], many: bool, dialect: str) -> ColumnElement[bool]:
@@ -89,7 +90,7 @@ class RowById(DataLoader[int, Row[Any] | None]):
         return [by_id.get(k) for k in keys]
 
 
-class RowsByParent(DataLoader[int, list[Row[Any]]]):
+class RowsByParent(WholeLevelLoads[list[Row[Any]]]):
     """Every row of a small, bounded relation per parent id, in a fixed order."""
 
     def __init__(self, reader: Reader, statement: Select[Any], parent: str) -> None:
@@ -104,7 +105,7 @@ class RowsByParent(DataLoader[int, list[Row[Any]]]):
         return group_by_key(rows, self.parent, keys)
 
 
-class NewestFirstPage(DataLoader[int, list[Row[Any]]]):
+class NewestFirstPage(WholeLevelLoads[list[Row[Any]]]):
     """The newest `first + 1` rows per parent after a keyset position, in one statement.
 
     The extra row tells whether there is a next page. Several parents are served by a
@@ -169,7 +170,7 @@ def _page_statement(
     )
 
 
-class CountByParent(DataLoader[int, int]):
+class CountByParent(WholeLevelLoads[int]):
     """How many rows each parent has, in one grouped statement."""
 
     def __init__(self, reader: Reader, table: FromClause, parent: str) -> None:
