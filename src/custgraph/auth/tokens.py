@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -41,8 +42,30 @@ def issue_token(
     return jwt.encode(payload, secret, algorithm=ALGORITHM), expires_at
 
 
+# Tokens verified lately, by secret and token text. A console sends the same token with
+# every request, and checking its signature measured a few per cent of a detail read;
+# expiry is still checked on every use, and whether the session still holds (user
+# active, token version) is the database's word on every request (auth/authenticate.py).
+_VERIFIED: OrderedDict[tuple[str, str], TokenClaims] = OrderedDict()
+VERIFIED_TOKENS_KEPT = 1024
+
+
 def read_token(secret: str, token: str) -> TokenClaims:
     """Verify signature, algorithm, issuer and expiry; raise InvalidToken otherwise."""
+    key = (secret, token)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = _verify(secret, token)
+        _VERIFIED[key] = claims
+        if len(_VERIFIED) > VERIFIED_TOKENS_KEPT:
+            _VERIFIED.popitem(last=False)
+    if claims.expires_at <= datetime.now(UTC):
+        _VERIFIED.pop(key, None)
+        raise InvalidToken("the token has expired")
+    return claims
+
+
+def _verify(secret: str, token: str) -> TokenClaims:
     try:
         payload = jwt.decode(
             token,
