@@ -227,6 +227,19 @@ async def test_filters_select_exactly_the_matching_customers(
     assert where(lambda r: r.order_count == 0) | where(lambda r: r.order_count > 0) == set(by_ref)
 
 
+async def test_every_customers_order_count_is_the_number_of_its_orders(
+    seeded: SeededWorld,
+) -> None:
+    # The list pages show orderCount from the customer row; it must be the truth.
+    engine = seeded.app.state.engine
+    kept = dict(await fetch(engine, select(Customer.id, Customer.order_count)))
+    counted = dict(
+        await fetch(engine, select(Order.customer_id, func.count()).group_by(Order.customer_id))
+    )
+    assert kept == {k: counted.get(k, 0) for k in kept}
+    assert any(kept.values())
+
+
 async def test_detail_query_answers_every_field_from_the_database(
     seeded: SeededWorld, gql: GraphQLClient
 ) -> None:
