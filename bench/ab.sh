@@ -16,15 +16,12 @@ SHARED="${SHARED_BENCH:-$(cd "$ROOT/../shared/bench" && pwd)}"
 RESULTS="$ROOT/bench/results"
 REV="${1:-HEAD}"
 PG="${PG:-postgresql://postgres@127.0.0.1:5432}"
-DSN="$PG/custgraph_bench"
 DURATION="${DURATION:-8}"
 ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-1,16}"
 SHAPES="${SHAPES:-page detail flat}"
 PORT_TREE="${PORT_TREE:-8021}"
 PORT_REV="${PORT_REV:-8022}"
-SECRET=bench-secret-for-loopback-benchmarks-only
-PY="$ROOT/.venv/bin/python"
 EXPORT="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -34,28 +31,16 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$RESULTS"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 git -C "$ROOT" archive "$REV" src | tar -x -C "$EXPORT"
-TOKEN="$(cd "$ROOT/bench" && "$PY" - "$DSN" "$SECRET" <<'PYEOF'
-import asyncio, sys
-sys.path.insert(0, ".")
-from load_reference import asyncpg_url, owner_token
-print(asyncio.run(owner_token(asyncpg_url(sys.argv[1]), sys.argv[2])))
-PYEOF
-)"
-export CUSTGRAPH_DATABASE_URL="postgresql+asyncpg://${PG#postgresql://}/custgraph_bench"
-export CUSTGRAPH_SECRET_KEY=$SECRET CUSTGRAPH_RATE_LIMIT_ENABLED=false CUSTGRAPH_LOG_LEVEL=WARNING
-export CUSTGRAPH_DELIVERY_WORKER=false
+TOKEN="$(bench_token)"
 # PYTHONPATH comes before the editable install's path: the export's package wins there.
 "$PY" -m custgraph serve --port "$PORT_TREE" >"$RESULTS/ab_tree.log" 2>&1 &
 PIDS+=($!)
 PYTHONPATH="$EXPORT/src" "$PY" -m custgraph serve --port "$PORT_REV" >"$RESULTS/ab_rev.log" 2>&1 &
 PIDS+=($!)
-for port in "$PORT_TREE" "$PORT_REV"; do
-  for _ in $(seq 120); do
-    curl -s -o /dev/null -m 2 "http://127.0.0.1:$port/health/ready" && break
-    sleep 0.5
-  done
-done
+wait_ready "$PORT_TREE" "$PORT_REV"
 for s in $SHAPES; do
   body="$ROOT/bench/queries/cg_$s.json"
   echo "shape=$s  tree vs $REV ($(git -C "$ROOT" rev-parse --short "$REV"))  $(date -u +%FT%TZ)" \

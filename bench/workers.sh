@@ -13,39 +13,25 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${SHARED_BENCH:-$(cd "$ROOT/../shared/bench" && pwd)}"
 RESULTS="$ROOT/bench/results"
 PG="${PG:-postgresql://postgres@127.0.0.1:5432}"
-DSN="$PG/custgraph_bench"
 DURATION="${DURATION:-8}"
 ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-16}"
 SHAPES="${SHAPES:-page detail flat}"
 PORT_ONE="${PORT_ONE:-8011}"
 PORT_TWO="${PORT_TWO:-8012}"
-SECRET=bench-secret-for-loopback-benchmarks-only
-PY="$ROOT/.venv/bin/python"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 mkdir -p "$RESULTS"
-TOKEN="$(cd "$ROOT/bench" && "$PY" - "$DSN" "$SECRET" <<'EOF'
-import asyncio, sys
-sys.path.insert(0, ".")
-from load_reference import asyncpg_url, owner_token
-print(asyncio.run(owner_token(asyncpg_url(sys.argv[1]), sys.argv[2])))
-EOF
-)"
-export CUSTGRAPH_DATABASE_URL="postgresql+asyncpg://${PG#postgresql://}/custgraph_bench"
-export CUSTGRAPH_SECRET_KEY=$SECRET CUSTGRAPH_RATE_LIMIT_ENABLED=false CUSTGRAPH_LOG_LEVEL=WARNING
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
+TOKEN="$(bench_token)"
 "$ROOT/.venv/bin/custgraph" serve --port "$PORT_ONE" --workers 1 >"$RESULTS/workers_1.log" 2>&1 &
 PIDS+=($!)
 "$ROOT/.venv/bin/custgraph" serve --port "$PORT_TWO" --workers 2 >"$RESULTS/workers_2.log" 2>&1 &
 PIDS+=($!)
-for port in "$PORT_ONE" "$PORT_TWO"; do
-  for _ in $(seq 120); do
-    curl -s -o /dev/null -m 2 "http://127.0.0.1:$port/health/ready" && break
-    sleep 0.5
-  done
-done
+wait_ready "$PORT_ONE" "$PORT_TWO"
 for s in $SHAPES; do
   body="$ROOT/bench/queries/cg_$s.json"
   echo "shape=$s  $(date -u +%FT%TZ)" | tee "$RESULTS/workers_$s.txt"
