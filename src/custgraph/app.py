@@ -156,9 +156,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if tracing is not None:
         # Inside ObserveRequests, whose request record the span's attributes come from.
-        middleware.append(
-            Middleware(TraceRequests, tracing=tracing, max_body_bytes=settings.max_body_bytes)
-        )
+        middleware.append(Middleware(TraceRequests, tracing=tracing))
     if settings.cors_origins:
         middleware.append(
             Middleware(

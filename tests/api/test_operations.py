@@ -131,7 +131,11 @@ async def test_with_the_database_unreachable_answers_come_in_bounded_time() -> N
         assert response.status_code == 503
         assert response.headers["retry-after"]
         error = response.json()["errors"][0]
-        assert error["extensions"] == {"code": "INTERNAL", "requestId": "db-down-1"}
+        assert error["extensions"] == {
+            "code": "INTERNAL",
+            "requestId": "db-down-1",
+            "reason": "DATABASE_UNAVAILABLE",
+        }
         assert "database is unavailable" in error["message"]
 
         started = time.monotonic()

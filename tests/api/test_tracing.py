@@ -259,7 +259,7 @@ async def test_a_failed_statement_is_an_error_span_naming_only_the_exception_typ
         return Response("ran")
 
     inner = Starlette(routes=[Route("/graphql", failing, methods=["POST"])])
-    traced = TraceRequests(inner, tracing=tracing, max_body_bytes=settings.max_body_bytes)
+    traced = TraceRequests(inner, tracing=tracing)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=traced), base_url="http://app"

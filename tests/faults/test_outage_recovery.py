@@ -98,12 +98,14 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) > 0
     errors = response.json()["errors"]
     assert [e["extensions"]["code"] for e in errors] == ["INTERNAL"]
+    assert errors[0]["extensions"]["reason"] == "DATABASE_UNAVAILABLE"
 
 
 def _assert_unavailable_answer(answer: Answer) -> None:
     assert answer.status == 503, answer
     assert answer.retry_after is not None and int(answer.retry_after) > 0, answer
     assert [e["extensions"]["code"] for e in answer.body["errors"]] == ["INTERNAL"], answer
+    assert answer.body["errors"][0]["extensions"]["reason"] == "DATABASE_UNAVAILABLE", answer
 
 
 def _assert_caught_by_the_cut(answer: Answer) -> None:

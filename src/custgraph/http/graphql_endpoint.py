@@ -27,7 +27,12 @@ from custgraph.db.reader import Reader
 from custgraph.http.negotiation import GRAPHQL_RESPONSE_JSON, response_media_type, wants_html
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_id import request_id_from
-from custgraph.observability.request_record import operation_name, outcome_of, record_of
+from custgraph.observability.request_record import (
+    operation_name,
+    operation_type,
+    outcome_of,
+    record_of,
+)
 from custgraph.schema.errors import ErrorCode
 from custgraph.state import AppState
 
@@ -203,6 +208,9 @@ class GraphQLEndpoint:
                     f"The database is unavailable; try again shortly (request id {request_id}).",
                     ErrorCode.INTERNAL,
                     request_id,
+                    # The contract's codes end at INTERNAL; this tells a client's retry
+                    # logic that waiting helps.
+                    {"reason": "DATABASE_UNAVAILABLE"},
                 ),
                 503,
                 media_type,
@@ -219,6 +227,7 @@ class GraphQLEndpoint:
         graphql_request = await _read_request(request)
         record = record_of(request.scope)
         record.operation = operation_name(graphql_request.query, graphql_request.operation_name)
+        record.operation_type = operation_type(graphql_request.query, record.operation)
         settings = self.state.settings
         try:
             principal = await authenticate(

@@ -12,6 +12,9 @@ from strawberry.types import ExecutionResult
 _SCOPE_KEY = "custgraph.request_record"
 # The first named operation of a document, for requests that send no operationName.
 _FIRST_OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)")
+# Insignificant to GraphQL: whitespace, commas, a byte order mark and comments.
+_IGNORED = r"(?:[\s,\ufeff]|#[^\n\r]*)"
+_ANONYMOUS_OPERATION = re.compile(_IGNORED + r"*(?:(query|mutation|subscription)\b|(?=\{))")
 
 OK = "ok"
 USER_ERROR = "user_error"
@@ -20,6 +23,7 @@ USER_ERROR = "user_error"
 @dataclass
 class RequestRecord:
     operation: str | None = None
+    operation_type: str | None = None  # query, mutation or subscription, when the text says
     outcome: str | None = None  # ok, user_error, or the first error's contract code
     principal_key: str | None = None
     statements: int = 0
@@ -43,6 +47,18 @@ def operation_name(query: str, given: str | None) -> str | None:
         return given
     match = _FIRST_OPERATION.search(query)
     return match.group(1) if match else None
+
+
+def operation_type(query: str | None, name: str | None) -> str | None:
+    """`query`, `mutation` or `subscription`: of the operation `name`, else of the
+    document's anonymous operation; None when the document does not say."""
+    if query is None:
+        return None
+    if name is None:
+        anonymous = _ANONYMOUS_OPERATION.match(query)
+        return (anonymous.group(1) or "query") if anonymous else None
+    named = re.search(rf"\b(query|mutation|subscription){_IGNORED}+{re.escape(name)}\b", query)
+    return named.group(1) if named else None
 
 
 def outcome_of(result: ExecutionResult) -> str:

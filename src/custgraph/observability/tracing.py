@@ -11,11 +11,8 @@ import os
 import re
 import socket
 import threading
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
 
-import orjson
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -51,9 +48,6 @@ _FIRST_WORD = re.compile(r"\s*([A-Za-z]+)")
 # embedding applications would share.
 _PROPAGATOR = TraceContextTextMapPropagator()
 _PROPAGATED_HEADERS = frozenset({b"traceparent", b"tracestate"})
-# Insignificant to GraphQL: whitespace, commas, a byte order mark and comments.
-_IGNORED = r"(?:[\s,\ufeff]|#[^\n\r]*)"
-_ANONYMOUS_OPERATION = re.compile(_IGNORED + r"*(?:(query|mutation|subscription)\b|(?=\{))")
 
 
 class Tracing:
@@ -181,39 +175,6 @@ def _take_span(context: ExecutionContext | None) -> Span | None:
 # --- GraphQL requests -------------------------------------------------------------------
 
 
-@dataclass
-class _BodyCopy:
-    """The request body as the app reads it, for the operation's type.
-
-    Kept only up to the body limit: beyond it the request is refused unread anyway.
-    """
-
-    max_bytes: int
-    chunks: list[bytes] = field(default_factory=list)
-    size: int = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size <= self.max_bytes:
-            self.chunks.append(chunk)
-        else:
-            self.chunks.clear()
-
-    def query(self, scope: Scope) -> str | None:
-        """The GraphQL document the request sent, if it could be read."""
-        if scope["method"] == "GET":
-            values = parse_qs(scope["query_string"].decode("latin-1")).get("query")
-            return values[0] if values else None
-        if not self.chunks:
-            return None
-        try:
-            data = orjson.loads(b"".join(self.chunks))
-        except orjson.JSONDecodeError:
-            return None
-        query = data.get("query") if isinstance(data, dict) else None
-        return query if isinstance(query, str) else None
-
-
 class TraceRequests:
     """A SERVER span around each GraphQL request, continuing the caller's trace.
 
@@ -221,12 +182,9 @@ class TraceRequests:
     record that `ObserveRequests` starts and the endpoint fills in.
     """
 
-    def __init__(
-        self, app: ASGIApp, tracing: Tracing, max_body_bytes: int, path: str = "/graphql"
-    ) -> None:
+    def __init__(self, app: ASGIApp, tracing: Tracing, path: str = "/graphql") -> None:
         self.app = app
         self.tracer = tracing.tracer
-        self.max_body_bytes = max_body_bytes
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -247,14 +205,7 @@ class TraceRequests:
         )
         # An unsampled request (the caller's choice, or the SDK's sampler) records nothing.
         recording = span.is_recording()
-        body = _BodyCopy(self.max_body_bytes)
         status = 500  # unless an answer starts
-
-        async def copying_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.add(message.get("body", b""))
-            return message
 
         async def watching_send(message: Message) -> None:
             nonlocal status
@@ -265,22 +216,22 @@ class TraceRequests:
         current = trace.set_span_in_context(span, otel_context.set_value(_TRACER_KEY, self.tracer))
         token = otel_context.attach(current)
         try:
-            await self.app(scope, copying_receive if recording else receive, watching_send)
+            await self.app(scope, receive, watching_send)
         except Exception as error:
             span.set_attribute("error.type", type(error).__qualname__)
             raise
         finally:
             otel_context.detach(token)
             if recording:
-                _finish(span, scope, status, body.query(scope))
+                _finish(span, scope, status)
             else:
                 span.end()
 
 
-def _finish(span: Span, scope: Scope, status: int, query: str | None) -> None:
+def _finish(span: Span, scope: Scope, status: int) -> None:
     record = record_of(scope)
     name = record.operation
-    operation_type = _operation_type(query, name)
+    operation_type = record.operation_type
     if operation_type and name:
         span.update_name(f"{operation_type} {name}")
     elif operation_type:
@@ -300,15 +251,3 @@ def _finish(span: Span, scope: Scope, status: int, query: str | None) -> None:
     if status >= 500:
         span.set_status(Status(StatusCode.ERROR))
     span.end()
-
-
-def _operation_type(query: str | None, name: str | None) -> str | None:
-    """`query`, `mutation` or `subscription`: of the operation `name`, else of the
-    document's anonymous operation; None when the document does not say."""
-    if query is None:
-        return None
-    if name is None:
-        anonymous = _ANONYMOUS_OPERATION.match(query)
-        return (anonymous.group(1) or "query") if anonymous else None
-    named = re.search(rf"\b(query|mutation|subscription){_IGNORED}+{re.escape(name)}\b", query)
-    return named.group(1) if named else None
