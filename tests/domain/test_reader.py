@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, select, text
 
 from custgraph.db.engine import create_engine
+from custgraph.db.models import Customer
 from custgraph.db.reader import Reader
+from custgraph.seed import seed_customers
 from tests.conftest import settings_for
 from tests.support.databases import Databases, backend
 
@@ -48,3 +53,93 @@ async def test_a_closed_reader_opens_no_connection(databases: Databases) -> None
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
+
+
+async def _every_marked_read(reader: Reader) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+    """The rows of every statement shape that may run on the driver directly."""
+    from custgraph.loaders.cursor import encode_cursor
+    from custgraph.loaders.customer_list import (
+        SORT_KEYS,
+        CustomerListFilter,
+        count_customers,
+        fetch_customer_page,
+    )
+    from custgraph.loaders.registry import PAGED_RELATIONS, Loaders
+
+    loaders = Loaders(reader)
+    ids = [row.id for row in await reader.all(select(Customer.id).order_by(Customer.id))]
+    batches: list[Sequence[Any]] = []
+    for keys in (ids, ids[:1]):
+        batches.append(await loaders.customer.batch_load_fn(keys))
+        for loader in (loaders.addresses, loaders.gift_cards, loaders.memberships):
+            batches.extend(await loader.batch_load_fn(keys))
+        batches.extend(await loaders.custom_fields.batch_load_fn(keys))
+        for relation, (_table, sort) in PAGED_RELATIONS.items():
+            first = await loaders.page(relation, 3, None).batch_load_fn(keys)
+            batches.extend(first)
+            newest = next((rows[0] for rows in first if rows), None)
+            if newest is not None:
+                after = (getattr(newest, sort), newest.id)
+                batches.extend(await loaders.page(relation, 3, after).batch_load_fn(keys))
+            batches.append([(n,) for n in await loaders.count(relation).batch_load_fn(keys)])
+    plain = CustomerListFilter()
+    for sort in SORT_KEYS:
+        for descending in (False, True):
+            page = await fetch_customer_page(
+                reader,
+                plain,
+                sort=sort,
+                descending=descending,
+                size=4,
+                backward=False,
+                after=None,
+                before=None,
+            )
+            batches.append(page.rows)
+            middle = page.rows[1]
+            cursor = encode_cursor(sort, *SORT_KEYS[sort].values(middle), middle.id)
+            for backward, after, before in ((False, cursor, None), (True, None, cursor)):
+                page = await fetch_customer_page(
+                    reader,
+                    plain,
+                    sort=sort,
+                    descending=descending,
+                    size=4,
+                    backward=backward,
+                    after=after,
+                    before=before,
+                )
+                batches.append(page.rows)
+    batches.append([(await count_customers(reader, plain),)])
+    return [
+        (tuple(getattr(rows[0], "_fields", ())) if rows else (), [tuple(r) for r in rows])
+        for rows in batches
+    ]
+
+
+@pytest.mark.skipif(
+    backend() != "postgresql", reason="direct reads are PostgreSQL's (set CUSTGRAPH_TEST_POSTGRES)"
+)
+async def test_reads_on_the_driver_directly_equal_sqlalchemys(databases: Databases) -> None:
+    url = await databases.create("reader_direct")
+    settings = settings_for(url)
+    seeding = create_engine(settings, pooled=False)
+    try:
+        await seed_customers(seeding, 12, 3, currency=settings.currency)
+    finally:
+        await seeding.dispose()
+    direct_engine, through_sqlalchemy = create_engine(settings), create_engine(settings)
+    # Any listener sends everything through SQLAlchemy, as tracing does.
+    event.listen(through_sqlalchemy.sync_engine, "before_cursor_execute", lambda *_: None)
+    try:
+        direct_reader, plain_reader = Reader(direct_engine), Reader(through_sqlalchemy)
+        assert direct_reader._direct_allowed and not plain_reader._direct_allowed
+        direct_rows = await _every_marked_read(direct_reader)
+        plain_rows = await _every_marked_read(plain_reader)
+        await direct_reader.close()
+        await plain_reader.close()
+    finally:
+        await direct_engine.dispose()
+        await through_sqlalchemy.dispose()
+    assert sum(len(rows) for _, rows in direct_rows) > 200
+    assert direct_rows == plain_rows

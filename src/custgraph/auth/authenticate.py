@@ -16,6 +16,7 @@ from custgraph.auth.principal import (
     PrincipalKind,
 )
 from custgraph.auth.tokens import InvalidToken, looks_like_jwt, read_token
+from custgraph.db.direct import direct
 from custgraph.db.models import ApiKey, Customer, Role, StaffUser
 from custgraph.db.reader import Reader
 
@@ -61,7 +62,7 @@ async def authenticate(
 
 
 # Built once: building the statement per request cost as much as running it.
-_STAFF_SESSION = (
+_STAFF_SESSION = direct(
     select(
         StaffUser.id,
         StaffUser.email,

@@ -11,6 +11,7 @@ from sqlalchemy import Executable, Row, exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from custgraph.db.availability import is_database_unavailable
+from custgraph.db.direct import Compiled, compiled_for
 
 
 class Reader:
@@ -36,6 +37,9 @@ class Reader:
         self._custom_plans = False
         self._proven = False  # a statement has succeeded on the current connection
         self._closed = False
+        self._direct_allowed = self.dialect == "postgresql" and not bool(
+            engine.sync_engine.dispatch.before_cursor_execute
+        )
 
     async def _connected(self) -> AsyncConnection:
         if self._closed:
@@ -51,7 +55,10 @@ class Reader:
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
         async with self._lock:
+            compiled = self._direct(statement)
             try:
+                if compiled is not None:
+                    return await self._run_direct(compiled, statement, parameters)
                 return await self._run(statement, parameters)
             except exc.DBAPIError as error:
                 if self._proven or not error.connection_invalidated or self._custom_plans:
@@ -83,6 +90,39 @@ class Reader:
             raise
         self._proven = True
         return rows
+
+    def _direct(self, statement: Executable) -> Compiled | None:
+        # Listeners on the engine (tracing, a test counting statements) must see every
+        # statement: with any of them, everything goes through SQLAlchemy.
+        if not self._direct_allowed:
+            return None
+        return compiled_for(statement, self._engine.dialect)
+
+    async def _run_direct(
+        self, compiled: Compiled, statement: Executable, parameters: dict[str, Any] | None
+    ) -> Sequence[Row[Any]]:
+        connection = await self._connected()
+        try:
+            raw = await connection.get_raw_connection()
+            records = await raw.driver_connection.fetch(  # type: ignore[union-attr]
+                compiled.sql, *compiled.arguments(parameters)
+            )
+        except TimeoutError:
+            # The database went silent: trying again would double the wait.
+            self._connection = None
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            raise
+        except Exception:
+            # A failure of any other kind is SQLAlchemy's to report, retry or translate,
+            # on a fresh connection: the statement is run again there.
+            self._connection = None
+            self.statement_count -= 1  # counted again by _run
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            return await self._run(statement, parameters)
+        self._proven = True
+        return compiled.rows(records)
 
     async def prefer_custom_plans(self) -> None:
         """Plan this request's statements for their actual parameters (PostgreSQL).

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from custgraph.db.direct import direct
 from custgraph.db.reader import Reader
 from custgraph.loaders.whole_batch import WholeLevelLoads
 
@@ -53,7 +54,7 @@ def _by_keys(statement: Select[Any], column: str, many: bool, dialect: str) -> S
     built = _STATEMENTS.get(shape)
     if built is None:
         condition = _keys_condition(statement.selected_columns[column], many, dialect)
-        built = _STATEMENTS[shape] = statement.where(condition)
+        built = _STATEMENTS[shape] = direct(statement.where(condition))
     return built
 
 
@@ -156,14 +157,14 @@ def _page_statement(
         condition = condition & (tuple_(sort, id_) < bound)
     limit = bindparam("limit", type_=Integer())
     if not many:
-        return select(table).where(condition).order_by(sort.desc(), id_.desc()).limit(limit)
+        return direct(select(table).where(condition).order_by(sort.desc(), id_.desc()).limit(limit))
     position = (
         func.row_number()
         .over(partition_by=parent, order_by=(sort.desc(), id_.desc()))
         .label("position")
     )
     ranked = select(table, position).where(condition).subquery()
-    return (
+    return direct(
         select(*[ranked.c[c.name] for c in table.c])
         .where(ranked.c.position <= limit)
         .order_by(ranked.c[parent_name], ranked.c.position)
@@ -191,7 +192,7 @@ class CountByParent(WholeLevelLoads[int]):
 @cache
 def _count_statement(table: FromClause, parent_name: str, many: bool, dialect: str) -> Select[Any]:
     parent = table.c[parent_name]
-    return (
+    return direct(
         select(parent.label("parent"), func.count().label("n"))
         .where(_keys_condition(parent, many, dialect))
         .group_by(parent)

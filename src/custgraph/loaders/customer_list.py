@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, array
 
+from custgraph.db.direct import direct
 from custgraph.db.models import Customer
 from custgraph.db.reader import Reader
 from custgraph.domain.search_text import search_terms
@@ -218,7 +219,7 @@ def _unfiltered_page(
             conditions.append(ordered > bound if beyond else ordered < bound)
     reverse = descending != backward  # read from the end when paging backwards
     order_by = [e.desc() if reverse else e.asc() for e in columns]
-    return (
+    return direct(
         select(customers)
         .where(and_(True, *conditions))
         .order_by(*order_by)
@@ -226,7 +227,7 @@ def _unfiltered_page(
     )
 
 
-_COUNT_ALL = select(func.count()).select_from(customers)
+_COUNT_ALL = direct(select(func.count()).select_from(customers))
 
 
 async def count_customers(reader: Reader, flt: CustomerListFilter) -> int:
