@@ -85,30 +85,18 @@ async def _every_marked_read(reader: Reader) -> list[tuple[tuple[str, ...], list
     plain = CustomerListFilter()
     for sort in SORT_KEYS:
         for descending in (False, True):
-            page = await fetch_customer_page(
-                reader,
-                plain,
-                sort=sort,
-                descending=descending,
-                size=4,
-                backward=False,
-                after=None,
-                before=None,
-            )
-            batches.append(page.rows)
-            middle = page.rows[1]
+            first = await fetch_customer_page(
+                reader, plain, sort=sort, descending=descending, size=4,
+                backward=False, after=None, before=None,
+            )  # fmt: skip
+            middle = first.rows[1]
             cursor = encode_cursor(sort, *SORT_KEYS[sort].values(middle), middle.id)
+            batches.append(first.rows)
             for backward, after, before in ((False, cursor, None), (True, None, cursor)):
                 page = await fetch_customer_page(
-                    reader,
-                    plain,
-                    sort=sort,
-                    descending=descending,
-                    size=4,
-                    backward=backward,
-                    after=after,
-                    before=before,
-                )
+                    reader, plain, sort=sort, descending=descending, size=4,
+                    backward=backward, after=after, before=before,
+                )  # fmt: skip
                 batches.append(page.rows)
     batches.append([(await count_customers(reader, plain),)])
     return [
