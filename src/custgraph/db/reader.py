@@ -82,8 +82,7 @@ class Reader:
             if is_database_unavailable(error) or self._custom_plans:
                 # A rollback would wait on the same dead line, and a session setting
                 # must not go back to the pool: drop the connection.
-                with contextlib.suppress(Exception):
-                    await connection.invalidate()
+                await _drop(connection)
             else:
                 await _discard(connection)
             self._custom_plans = False
@@ -110,16 +109,14 @@ class Reader:
         except TimeoutError:
             # The database went silent: trying again would double the wait.
             self._connection = None
-            with contextlib.suppress(Exception):
-                await connection.invalidate()
+            await _drop(connection)
             raise
         except Exception:
             # A failure of any other kind is SQLAlchemy's to report, retry or translate,
             # on a fresh connection: the statement is run again there.
             self._connection = None
             self.statement_count -= 1  # counted again by _run
-            with contextlib.suppress(Exception):
-                await connection.invalidate()
+            await _drop(connection)
             return await self._run(statement, parameters)
         self._proven = True
         return compiled.rows(records)
@@ -162,8 +159,7 @@ class Reader:
                 try:
                     await connection.execute(text("RESET plan_cache_mode"))
                 except Exception:
-                    with contextlib.suppress(Exception):
-                        await connection.invalidate()
+                    await _drop(connection)
                     return
             await _discard(connection)
 
@@ -175,5 +171,11 @@ async def _discard(connection: AsyncConnection) -> None:
     except Exception:
         # The connection broke under it (reset, timed out): the pool has already let
         # go of it, or lets go of it now; either way nothing more is owed to anyone.
-        with contextlib.suppress(Exception):
-            await connection.invalidate()
+        await _drop(connection)
+
+
+async def _drop(connection: AsyncConnection) -> None:
+    """Close a connection for good instead of returning it to the pool; one that has
+    already broken has nothing more to say."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()

@@ -26,17 +26,16 @@ class ObserveRequests:
             return
         record = start_record(scope)
         started = time.perf_counter()
-        status = 500  # unless an answer starts
 
         async def watching_send(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                record.status = message["status"]
             await send(message)
 
         try:
             await self.app(scope, receive, watching_send)
         finally:
+            status = record.status
             seconds = time.perf_counter() - started
             # Answers the endpoint did not make (413, 500) have no outcome of their own.
             outcome = record.outcome or ("INTERNAL" if status >= 500 else "BAD_REQUEST")

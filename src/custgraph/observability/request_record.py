@@ -27,6 +27,7 @@ class RequestRecord:
     outcome: str | None = None  # ok, user_error, or the first error's contract code
     principal_key: str | None = None
     statements: int = 0
+    status: int = 500  # the HTTP status, once an answer starts
     compiled: bool = False  # answered by the compiled read path
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext, ExecutionContext
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from custgraph import __version__
 from custgraph.http.request_ids import request_id_of
@@ -205,31 +205,26 @@ class TraceRequests:
         )
         # An unsampled request (the caller's choice, or the SDK's sampler) records nothing.
         recording = span.is_recording()
-        status = 500  # unless an answer starts
-
-        async def watching_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
 
         current = trace.set_span_in_context(span, otel_context.set_value(_TRACER_KEY, self.tracer))
         token = otel_context.attach(current)
         try:
-            await self.app(scope, receive, watching_send)
+            await self.app(scope, receive, send)
         except Exception as error:
             span.set_attribute("error.type", type(error).__qualname__)
             raise
         finally:
             otel_context.detach(token)
             if recording:
-                _finish(span, scope, status)
+                _finish(span, scope)
             else:
                 span.end()
 
 
-def _finish(span: Span, scope: Scope, status: int) -> None:
+def _finish(span: Span, scope: Scope) -> None:
     record = record_of(scope)
+    # ObserveRequests, around this middleware, notes the status as the answer starts.
+    status = record.status
     name = record.operation
     operation_type = record.operation_type
     if operation_type and name:
