@@ -32,6 +32,7 @@ from custgraph.observability.metrics import Metrics
 from custgraph.observability.observe_requests import ObserveRequests
 from custgraph.observability.outbox_backlog import pending_outbox_messages
 from custgraph.observability.tracing import TraceRequests, start_tracing
+from custgraph.schema.admission import ExecutionBudget
 from custgraph.schema.build import build_schema
 from custgraph.settings import Settings, get_settings
 from custgraph.state import AppState
@@ -67,6 +68,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         session_factory=create_session_factory(write_engine),
         schema=build_schema(),
         graphiql_page=page,
+        execution_budget=(
+            ExecutionBudget(settings.execution_budget) if settings.execution_budget else None
+        ),
     )
     metrics = Metrics()
 

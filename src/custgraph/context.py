@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from custgraph.auth.principal import Principal
 from custgraph.db.reader import Reader
 from custgraph.loaders.registry import Loaders
+from custgraph.schema.admission import ExecutionBudget
 from custgraph.settings import Settings
 
 
@@ -28,6 +29,9 @@ class Context:
     compiled: bool = False
     # Objects in the answer, when the compiled path counted them as it built it.
     returned_objects: int | None = None
+    # The process's budget of cost points executing at once (schema/admission.py).
+    execution_budget: ExecutionBudget | None = None
+    budget_wait_seconds: float | None = None  # how long it waited there, if it did
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

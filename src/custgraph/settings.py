@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=5000, ge=1)
     max_query_cost: int = Field(default=10000, ge=1)
+    # Cost points of the queries one process executes at once (schema/admission.py); a
+    # query finds the budget spent waits its turn. 0: no budget.
+    execution_budget: int = Field(default=8000, ge=0)
     # Serve customer reads through compiled plans (src/custgraph/fastpath/); off sends
     # every query through graphql-core's per-field execution.
     compiled_reads: bool = True

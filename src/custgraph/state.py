@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
+from custgraph.schema.admission import ExecutionBudget
 from custgraph.schema.build import Schema
 from custgraph.settings import Settings
 
@@ -19,3 +20,5 @@ class AppState:
     session_factory: async_sessionmaker[AsyncSession]
     schema: Schema
     graphiql_page: Callable[[str], Response]
+    # None when the settings set no budget.
+    execution_budget: ExecutionBudget | None = None

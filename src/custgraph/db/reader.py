@@ -121,6 +121,15 @@ class Reader:
         self._proven = True
         return compiled.rows(records)
 
+    async def release_idle(self) -> None:
+        """Give the connection back to the pool while the request waits on something
+        else; the next read takes one again. Kept while a session setting is on it."""
+        async with self._lock:
+            if self._connection is None or self._custom_plans:
+                return
+            connection, self._connection = self._connection, None
+            await _discard(connection)
+
     async def prefer_custom_plans(self) -> None:
         """Plan this request's statements for their actual parameters (PostgreSQL).
 

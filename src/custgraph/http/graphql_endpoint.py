@@ -249,6 +249,7 @@ class GraphQLEndpoint:
             engine=self.state.engine,
             session_factory=self.state.session_factory,
             reader=reader,
+            execution_budget=self.state.execution_budget,
         )
         try:
             result = await self.state.schema.execute(
@@ -270,6 +271,7 @@ class GraphQLEndpoint:
             raise RequestError(400, "The request has no `query` string.") from None
         record.outcome = outcome_of(result)
         record.compiled = context.compiled
+        record.budget_wait_seconds = context.budget_wait_seconds
         internal = any((e.extensions or {}).get("code") == "INTERNAL" for e in result.errors or ())
         if internal and not await database_reachable(self.state.engine):
             # A resolver's lost connection is the whole request's outage, not one field's.

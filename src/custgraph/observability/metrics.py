@@ -56,6 +56,13 @@ class Metrics:
             ["caller"],
             registry=self.registry,
         )
+        self.budget_waits = Histogram(
+            "custgraph_execution_budget_wait_seconds",
+            "How long requests waited for their turn in the process's execution budget "
+            "(CUSTGRAPH_EXECUTION_BUDGET); its count is how many requests waited.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "custgraph_outbox_pending_messages",
             "Outbox messages waiting to be sent, counted at scrape time "
@@ -71,6 +78,8 @@ class Metrics:
         self.statements.observe(record.statements)
         if record.compiled:
             self.compiled.inc()
+        if record.budget_wait_seconds is not None:
+            self.budget_waits.observe(record.budget_wait_seconds)
         if outcome == "RATE_LIMITED":
             # The kind only: one series per caller would grow without bound.
             caller = (record.principal_key or "anon:").split(":", 1)[0]

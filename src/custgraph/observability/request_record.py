@@ -29,6 +29,7 @@ class RequestRecord:
     statements: int = 0
     status: int = 500  # the HTTP status, once an answer starts
     compiled: bool = False  # answered by the compiled read path
+    budget_wait_seconds: float | None = None  # waited this long for the execution budget
 
 
 def start_record(scope: Scope) -> RequestRecord:

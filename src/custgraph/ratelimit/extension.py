@@ -9,13 +9,15 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from custgraph.ratelimit.bucket import BucketState, take
+from custgraph.schema.admission import admitted
 from custgraph.schema.cost import query_cost
 from custgraph.schema.errors import ErrorCode
 
 
 class CostAndRateLimit(SchemaExtension):
     """Before execution: the cost from the validated document and the variables, then one
-    bucket statement per request. Every executed response reports both in `extensions`.
+    bucket statement per request, then the turn in the process's execution budget. Every
+    executed response reports cost and bucket in `extensions`.
     """
 
     def __init__(self) -> None:
@@ -47,7 +49,11 @@ class CostAndRateLimit(SchemaExtension):
                     ErrorCode.RATE_LIMITED,
                     retryAfterSeconds=self.bucket.retry_after_seconds,
                 )
-        yield
+        if context.result is not None:
+            yield  # refused: nothing waits or executes
+            return
+        async with admitted(context.context, self.cost):
+            yield
 
     def get_results(self) -> dict[str, Any]:
         results: dict[str, Any] = {}

@@ -1,0 +1,81 @@
+"""The execution budget (schema/admission.py): turns in order, nothing lost to cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from custgraph.schema.admission import ExecutionBudget
+
+
+async def _settle() -> None:
+    """Let every task that can run, run."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def _turns(
+    budget: ExecutionBudget, costs: list[int]
+) -> tuple[list[int], list[asyncio.Task[None]]]:
+    """Ask for each cost in order; the list fills with indexes as turns are granted."""
+    granted: list[int] = []
+
+    async def ask(i: int, points: int) -> None:
+        await budget.acquire(points)
+        granted.append(i)
+
+    tasks = []
+    for i, points in enumerate(costs):
+        tasks.append(asyncio.ensure_future(ask(i, points)))
+        await _settle()  # arrives before the next one
+    return granted, tasks
+
+
+async def test_turns_are_granted_in_order_of_arrival_and_small_ones_do_not_overtake() -> None:
+    budget = ExecutionBudget(100)
+    granted, _ = await _turns(budget, [60, 60, 10, 30])
+    # The second does not fit beside the first; the small ones behind it wait their turn,
+    # so that a stream of small queries cannot starve a big one.
+    assert granted == [0] and budget.in_use == 60
+    budget.release(60)
+    await _settle()
+    assert granted == [0, 1, 2, 3] and budget.in_use == 100
+    for points in (60, 10, 30):
+        budget.release(points)
+    assert budget.in_use == 0
+
+
+async def test_a_query_dearer_than_the_budget_runs_alone() -> None:
+    budget = ExecutionBudget(100)
+    assert budget.points_for(5000) == 100 and budget.points_for(0) == 1
+    granted, _ = await _turns(budget, [1, budget.points_for(5000), 1])
+    assert granted == [0]
+    budget.release(1)
+    await _settle()
+    assert granted == [0, 1]
+    budget.release(100)
+    await _settle()
+    assert granted == [0, 1, 2]
+
+
+async def test_a_request_given_up_while_waiting_leaves_its_place_to_the_next() -> None:
+    budget = ExecutionBudget(100)
+    granted, tasks = await _turns(budget, [80, 50, 20])
+    assert granted == [0]
+    tasks[1].cancel()
+    await _settle()
+    # The 20 behind the cancelled 50 fits beside the 80 at once.
+    assert granted == [0, 2] and budget.in_use == 100
+    with pytest.raises(asyncio.CancelledError):
+        await tasks[1]
+
+
+async def test_a_turn_granted_as_its_request_is_given_up_is_given_back() -> None:
+    budget = ExecutionBudget(100)
+    granted, tasks = await _turns(budget, [100, 40])
+    budget.release(100)  # grants the 40 ...
+    tasks[1].cancel()  # ... whose request is cancelled before it runs again
+    with pytest.raises(asyncio.CancelledError):
+        await tasks[1]
+    assert granted == [0] and budget.in_use == 0
