@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -131,3 +132,6 @@ async def test_reads_on_the_driver_directly_equal_sqlalchemys(databases: Databas
         await through_sqlalchemy.dispose()
     assert sum(len(rows) for _, rows in direct_rows) > 200
     assert direct_rows == plain_rows
+    # Equal datetimes may differ in their zone; the answers' text would not.
+    moments = [v for _, rows in direct_rows for row in rows for v in row if isinstance(v, datetime)]
+    assert moments and all(m.tzinfo is UTC for m in moments)

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Executable
 
+from custgraph.db.types import UTCDateTime
+
 DIRECT_OPTION = "custgraph_direct"
 
 StatementT = TypeVar("StatementT", bound=Executable)
@@ -98,6 +100,8 @@ def compile_direct(statement: Any, dialect: Dialect) -> Compiled:
     fields = tuple(c[0] for c in columns)
     results = []
     for position, column in enumerate(columns):
+        if isinstance(column[3], UTCDateTime) and dialect.driver == "asyncpg":
+            continue  # asyncpg reads timestamptz as aware UTC datetimes already
         process = column[3]._cached_result_processor(dialect, None)
         if process is not None:
             results.append((position, process))

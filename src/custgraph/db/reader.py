@@ -37,6 +37,9 @@ class Reader:
         self._custom_plans = False
         self._proven = False  # a statement has succeeded on the current connection
         self._closed = False
+        # The asyncpg connection under `_connection`, once a direct read asked for it:
+        # asking SQLAlchemy again costs a greenlet switch per statement.
+        self._driver: Any = None
         self._direct_allowed = self.dialect == "postgresql" and not bool(
             engine.sync_engine.dispatch.before_cursor_execute
         )
@@ -47,6 +50,7 @@ class Reader:
             raise RuntimeError("the request's reader is closed")
         if self._connection is None:
             self._connection = await self._engine.connect()
+            self._driver = None
             self._proven = False
         self.statement_count += 1
         return self._connection
@@ -102,10 +106,11 @@ class Reader:
     ) -> Sequence[Row[Any]]:
         connection = await self._connected()
         try:
-            raw = await connection.get_raw_connection()
-            records = await raw.driver_connection.fetch(  # type: ignore[union-attr]
-                compiled.sql, *compiled.arguments(parameters)
-            )
+            driver = self._driver
+            if driver is None:
+                raw = await connection.get_raw_connection()
+                driver = self._driver = raw.driver_connection
+            records = await driver.fetch(compiled.sql, *compiled.arguments(parameters))
         except TimeoutError:
             # The database went silent: trying again would double the wait.
             self._connection = None

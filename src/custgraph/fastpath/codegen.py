@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def compile_builder(plan: ObjectPlan) -> Builder:
-    bound: dict[str, Any] = {"Fallback": Fallback, "_str": str, "_bool": bool}
+    bound: dict[str, Any] = {"Fallback": Fallback, "_str": str, "_bool": bool, "_int": int}
     lines = ["def build(source, path, run, loaded, index):", "    env = run.env"]
     values: list[str] = []
     for n, f in enumerate(plan.fields):
@@ -41,7 +41,7 @@ def compile_builder(plan: ObjectPlan) -> Builder:
                 lines.append(f"    {name} = source[{int(column)}]")
             bound[f"ser{n}"] = f.serialize  # type: ignore[union-attr]
             passes = getattr(f.serialize, "passes", None)  # type: ignore[union-attr]
-            check = f"{name}.__class__ is not {passes}" if passes else "True"
+            check = f"not ({passes.format(v=name)})" if passes else "True"
             if f.nullable:  # type: ignore[union-attr]
                 lines.append(f"    if {name} is not None and {check}: {name} = ser{n}({name})")
             else:

@@ -302,8 +302,8 @@ def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Any:
         def plain(value: Any) -> Any:
             return value if value.__class__ in (str, bool) else serialize(value)
 
-        # Values of this class pass as they are: the generated code skips the call.
-        plain.passes = "_str" if type_.name == "String" else "_bool"  # type: ignore[attr-defined]
+        # Values that pass as they are: the generated code (codegen.py) skips the call.
+        plain.passes = "{v}.__class__ is " + ("_str" if type_.name == "String" else "_bool")  # type: ignore[attr-defined]
         return plain
     if type_.name == "Int":
 
@@ -312,6 +312,7 @@ def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Any:
                 return value
             return serialize(value)  # graphql-core's checks and its error
 
+        integer.passes = f"{{v}}.__class__ is _int and {_INT_MIN} <= {{v}} <= {_INT_MAX}"  # type: ignore[attr-defined]
         return integer
     return serialize
 
