@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -135,3 +136,56 @@ async def test_reads_on_the_driver_directly_equal_sqlalchemys(databases: Databas
     # Equal datetimes may differ in their zone; the answers' text would not.
     moments = [v for _, rows in direct_rows for row in rows for v in row if isinstance(v, datetime)]
     assert moments and all(m.tzinfo is UTC for m in moments)
+
+
+async def test_a_read_still_connecting_when_the_request_ends_gives_its_connection_back(
+    databases: Databases,
+) -> None:
+    """A loader's batch runs in a task of its own (aiodataloader) and may still be opening
+    the connection when the request closes its reader; that connection must go back to
+    the pool, not to the garbage collector (found by the fuzzer: "non-checked-in
+    connection")."""
+    engine = create_engine(settings_for(await databases.create("reader_late")))
+    try:
+        for turns in range(8):
+            await engine.dispose()  # a cold pool: opening takes several turns of the loop
+            reader = Reader(engine)
+            late = asyncio.ensure_future(reader.scalar(text("SELECT 1")))
+            for _ in range(turns + 1):
+                await asyncio.sleep(0)
+            await reader.close()
+            try:
+                await late
+            except RuntimeError as error:
+                assert "closed" in str(error)
+            assert engine.pool.checkedout() == 0, f"left out after {turns} turns"  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_still_running_when_the_request_ends_finishes_before_its_connection_goes_back(
+    databases: Databases,
+) -> None:
+    """Given back while a statement still runs on it, the connection could be handed to
+    the next request mid-statement: the reader waits for the statement first."""
+    engine = create_engine(settings_for(await databases.create("reader_running")))
+    slow = text(
+        "SELECT pg_sleep(0.3), 1"
+        if backend() == "postgresql"
+        else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000)"
+        " SELECT count(*), 1 FROM c"
+    )
+    try:
+        reader = Reader(engine)
+        assert await reader.scalar(text("SELECT 1")) == 1  # the connection is open
+        running = asyncio.ensure_future(reader.all(slow))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await reader.close()
+        assert running.done() and running.result()[0][1] == 1
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        after = Reader(engine)
+        assert await after.scalar(text("SELECT 2")) == 2
+        await after.close()
+    finally:
+        await engine.dispose()

@@ -49,7 +49,13 @@ class Reader:
             # A connection opened now would outlive the request and leak from the pool.
             raise RuntimeError("the request's reader is closed")
         if self._connection is None:
-            self._connection = await self._engine.connect()
+            connection = await self._engine.connect()
+            if self._closed:
+                # The request ended while this was opening (a loader's batch runs in a
+                # task of its own): nobody would give the connection back.
+                await _discard(connection)
+                raise RuntimeError("the request's reader is closed")
+            self._connection = connection
             self._driver = None
             self._proven = False
         self.statement_count += 1
@@ -166,6 +172,13 @@ class Reader:
 
     async def close(self) -> None:
         self._closed = True
+        # A loader's batch runs in a task of its own and may still be reading when the
+        # request ends: its statement finishes (within the statement timeout) before
+        # the connection goes back, or the next request would get it mid-statement.
+        async with self._lock:
+            await self._release()
+
+    async def _release(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             if self._custom_plans:
