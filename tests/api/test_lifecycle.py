@@ -110,7 +110,7 @@ async def make_customer(
             first_name=first_name,
             last_name=last_name or f"Test{uuid.uuid4().hex[:6]}",
             status=status,
-            password_hash=hash_password(PASSWORD),
+            password_hash=await hash_password(PASSWORD),
             tags=list(tags),
             points_balance=points,
             credit_balance=credit,

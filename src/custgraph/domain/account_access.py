@@ -7,7 +7,6 @@ or changing MFA settings is a write to the record and bumps it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import phonenumbers
@@ -144,9 +143,9 @@ async def set_password(
     The log records that it changed, never the password. Returns the customer's id.
     """
     checked_password(password)
-    # argon2 is slow on purpose: hash before the transaction, off the event loop, so
-    # neither the customer's lock nor other requests wait for it.
-    password_hash = await asyncio.to_thread(hash_password, password)
+    # argon2 is slow on purpose: hashed before the transaction, so that the customer's
+    # lock does not wait for it.
+    password_hash = await hash_password(password)
 
     async def work(session: AsyncSession) -> int:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)

@@ -140,7 +140,7 @@ async def register_customer(
             first_name=first_name,
             last_name=last_name,
             status="UNVERIFIED",
-            password_hash=hash_password(registration.password),
+            password_hash=await hash_password(registration.password),
         )
         session.add(customer)
         await assign_reference(session, customer)
@@ -167,7 +167,7 @@ async def customer_login(
     async with sessions.begin() as session:
         await refuse_when_throttled(session, keys)
         customer = await _customer_by_email(session, email)
-        valid = verify_password(customer.password_hash if customer else None, password)
+        valid = await verify_password(customer.password_hash if customer else None, password)
         if customer is not None and valid:
             await forget_failures(session, keys)
             if customer.status == "UNVERIFIED":
@@ -234,7 +234,7 @@ async def reset_password(
         customer = await session.get(Customer, action.customer_id, with_for_update=True)
         if customer is None or customer.status not in ("ACTIVE", "UNVERIFIED"):
             raise DomainError("INVALID_TOKEN", "The link is invalid or has expired.", ["token"])
-        customer.password_hash = hash_password(password)
+        customer.password_hash = await hash_password(password)
         customer.token_version += 1
         # The link reached the mailbox, which proves the address as well.
         if customer.status == "UNVERIFIED":

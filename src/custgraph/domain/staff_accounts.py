@@ -64,7 +64,7 @@ async def create_staff_user(
             role=role,
             first_name=first_name,
             last_name=last_name,
-            password_hash=hash_password(password) if password is not None else None,
+            password_hash=await hash_password(password) if password is not None else None,
         )
         session.add(user)
     return user
@@ -90,7 +90,7 @@ async def staff_login(
         user = await session.scalar(
             select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
         )
-        valid = verify_password(user.password_hash if user else None, password)
+        valid = await verify_password(user.password_hash if user else None, password)
         if user is not None and valid and user.is_active:
             await forget_failures(session, keys)
             user.last_login_at = datetime.now(UTC)
@@ -155,7 +155,7 @@ async def update_staff_user(
             user.is_active = changes.is_active
             user.token_version += 1
         if changes.password is not None:
-            user.password_hash = hash_password(changes.password)
+            user.password_hash = await hash_password(changes.password)
             user.token_version += 1
         user.updated_at = datetime.now(UTC)
     return user
