@@ -219,6 +219,20 @@ async def test_fragments_aliases_and_repeated_fields_merge_as_graphql_core_merge
     assert await paths.same(query, role="VIEWER")
 
 
+async def test_money_built_in_place_answers_as_the_money_object_does(paths: TwoPaths) -> None:
+    """The compiled path builds a Money's fields straight from the row (codegen.py):
+    every mix of its fields, aliases and `__typename`, row currency and shop currency."""
+    query = """query MoneyShapes { customers(first: 6) { nodes {
+        creditBalance { __typename c: currency a: amount amount }
+        totalRevenue { currency }
+        orders(first: 3) { nodes { grandTotal { amount t: __typename currency } } }
+        giftCards { initialBalance { __typename } balance { amount amount } }
+        pointsHistory(first: 2) { nodes { reference: id } }
+      } } }"""
+    for role in ("OWNER", "VIEWER"):
+        assert await paths.same(query, role=role)
+
+
 FALLBACKS = [
     # Arguments the general path refuses: the compiled path hands them over.
     ('query { customer(id: "nope") { id } }', None),
@@ -305,6 +319,7 @@ _SCALARS = [
         "orderCount",
     ],
     "creditBalance { amount }",
+    "creditBalance { __typename currency a: amount amount }",
     "creditLimit { currency }",
     "totalRevenue { amount }",
 ]
@@ -313,6 +328,7 @@ _NESTED = [
     "defaultShippingAddress { line1 }",
     "giftCards { code balance { amount } }",
     "orders(first: 2) { totalCount nodes { reference grandTotal { amount } } }",
+    "orders(first: 2) { nodes { grandTotal { currency t: __typename amount } } }",
     "orders(first: 5) { edges { cursor node { state } } pageInfo { hasNextPage } }",
     "pointsHistory(first: 3) { nodes { delta actor { name } } }",
     "creditHistory { totalCount }",

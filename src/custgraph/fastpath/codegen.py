@@ -21,9 +21,10 @@ from custgraph.fastpath.plan import (
     TYPENAME,
     Fallback,
 )
+from custgraph.fastpath.rows import LAYOUTS
 
 if TYPE_CHECKING:
-    from custgraph.fastpath.plan import Builder, ObjectPlan
+    from custgraph.fastpath.plan import Builder, Child, Leaf, ObjectPlan
 
 
 def compile_builder(plan: ObjectPlan) -> Builder:
@@ -39,14 +40,9 @@ def compile_builder(plan: ObjectPlan) -> Builder:
                 lines.append(f"    {name} = read{n}(source, env)")
             else:
                 lines.append(f"    {name} = source[{int(column)}]")
-            bound[f"ser{n}"] = f.serialize  # type: ignore[union-attr]
-            passes = getattr(f.serialize, "passes", None)  # type: ignore[union-attr]
-            check = f"not ({passes.format(v=name)})" if passes else "True"
-            if f.nullable:  # type: ignore[union-attr]
-                lines.append(f"    if {name} is not None and {check}: {name} = ser{n}({name})")
-            else:
-                lines.append(f"    if {name} is None: raise Fallback")
-                lines.append(f"    if {check}: {name} = ser{n}({name})")
+            lines += _serialized(name, f, bound)  # type: ignore[arg-type]
+        elif f.kind is CHILD and (money := _money_lines(name, f, plan.type_name, bound)):  # type: ignore[arg-type]
+            lines += money
         elif f.kind is TYPENAME:
             bound[f"const{n}"] = f.name  # type: ignore[union-attr]
             lines.append(f"    {name} = const{n}")
@@ -72,3 +68,46 @@ def compile_builder(plan: ObjectPlan) -> Builder:
     exec(compile("\n".join(lines), f"<custgraph plan {plan.type_name}>", "exec"), namespace)
     builder: Builder = namespace["build"]
     return builder
+
+
+def _serialized(name: str, leaf: Leaf, bound: dict[str, Any]) -> list[str]:
+    """Lines that serialize the value in `name` as `leaf` does (None of a non-null field:
+    the general path answers)."""
+    ser = f"ser_{name}"
+    bound[ser] = leaf.serialize
+    passes = getattr(leaf.serialize, "passes", None)
+    check = f"not ({passes.format(v=name)})" if passes else "True"
+    if leaf.nullable:
+        return [f"    if {name} is not None and {check}: {name} = {ser}({name})"]
+    return [f"    if {name} is None: raise Fallback", f"    if {check}: {name} = {ser}({name})"]
+
+
+def _money_lines(name: str, child: Child, type_name: str, bound: dict[str, Any]) -> list[str]:
+    """A Money built from the row's columns in place, without the Money object and the
+    child builder's call (a list page has hundreds); [] when the selection holds
+    anything but `amount`, `currency` and `__typename`."""
+    money = getattr(child.read, "money", None)
+    layout = LAYOUTS.get(type_name)
+    if money is None or layout is None:
+        return []
+    amount_column, currency_column = money
+    lines = ["    run.objects[0] += 1"]
+    entries = []
+    for k, f in enumerate(child.plan.fields):
+        part = f"{name}_{k}"
+        if f.kind is TYPENAME:
+            bound[part] = f.name  # type: ignore[union-attr]
+        elif f.kind is LEAF and getattr(f.read, "attribute", None) == "amount":  # type: ignore[union-attr]
+            lines.append(f"    {part} = source[{layout.index(amount_column)}]")
+            lines += _serialized(part, f, bound)  # type: ignore[arg-type]
+        elif f.kind is LEAF and getattr(f.read, "attribute", None) == "currency":  # type: ignore[union-attr]
+            if currency_column is None:
+                lines.append(f"    {part} = env.currency")
+            else:
+                lines.append(f"    {part} = source[{layout.index(currency_column)}]")
+            lines += _serialized(part, f, bound)  # type: ignore[arg-type]
+        else:
+            return []
+        entries.append(f"{f.key!r}: {part}")
+    lines.append(f"    {name} = {{{', '.join(entries)}}}")
+    return lines

@@ -75,6 +75,7 @@ def _attribute(name: str) -> Accessor:
     def read(source: Any, env: Env) -> Any:
         return getattr(source, name)
 
+    read.attribute = name  # type: ignore[attr-defined]
     return read
 
 

@@ -44,6 +44,9 @@ def _money_of(column: str) -> Accessor:
     def read(row: Any, env: Env) -> Any:
         return Money(amount=getattr(row, column), currency=row.currency)
 
+    # (amount column, currency column or None for the shop's): codegen builds the Money
+    # object's fields from the row without making the Money.
+    read.money = (column, "currency")  # type: ignore[attr-defined]
     return read
 
 
@@ -51,6 +54,7 @@ def _shop_money(column: str) -> Accessor:
     def read(row: Any, env: Env) -> Any:
         return Money(amount=getattr(row, column), currency=env.currency)
 
+    read.money = (column, None)  # type: ignore[attr-defined]
     return read
 
 
