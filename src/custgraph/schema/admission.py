@@ -1,13 +1,14 @@
-"""Admission by cost: how much query work one process executes at once.
+"""Admission by cost: how much work one process executes at once.
 
 A process runs Python for one request at a time; requests in flight only overlap their
 waits on the database. Once the CPU is busy, more requests at once only interleave: each
 takes longer and holds its rows and response objects longer, caches and the collector
 work harder, and the process serves fewer requests in total (16 list pages at once served
-about 20 % fewer per second than 2 at once, bench/gc_check.py). So queries take their
-requested cost from a budget before they execute and wait, first come first served,
-while it is spent. Small queries (a customer's detail costs about 100 points) still run
-side by side by the dozen; list pages of 50 customers (about 3,000) two or so at a time.
+about 20 % fewer per second than 2 at once, bench/gc_check.py). So every operation,
+query or mutation, takes its requested cost from a budget before it executes and waits,
+first come first served, while the budget is spent. Small queries (a customer's detail
+costs about 100 points) still run side by side by the dozen; list pages of 50 customers
+(about 3,000) two or so at a time.
 """
 
 from __future__ import annotations
