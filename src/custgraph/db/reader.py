@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Row, exc, text
@@ -66,23 +66,41 @@ class Reader:
     ) -> Sequence[Row[Any]]:
         async with self._lock:
             compiled = self._direct(statement)
-            try:
-                if compiled is not None:
-                    return await self._run_direct(compiled, statement, parameters)
-                return await self._run(statement, parameters)
-            except exc.DBAPIError as error:
-                if self._proven or not error.connection_invalidated or self._custom_plans:
-                    raise
-                # A connection that died in the pool (database restarted, proxy cut):
-                # SQLAlchemy has invalidated the pool's older connections with it.
-                return await self._run(statement, parameters)
+            if compiled is not None:
+                return await self._run_direct(
+                    compiled.sql,
+                    compiled.arguments(parameters),
+                    statement,
+                    parameters,
+                    compiled.rows,
+                )
+            return await self._run_retried(statement, parameters)
 
-    async def _run(
-        self, statement: Executable, parameters: dict[str, Any] | None
-    ) -> Sequence[Row[Any]]:
+    async def driver_rows(self, sql: str, arguments: Sequence[Any]) -> Sequence[Any]:
+        """The rows of SQL text with `$n` parameters (PostgreSQL): on the driver itself
+        when nothing listens to statements, else through SQLAlchemy."""
+        async with self._lock:
+            if self._direct_allowed:
+                return await self._run_direct(sql, arguments, sql, arguments, list)
+            return await self._run_retried(sql, arguments)
+
+    async def _run_retried(self, statement: Executable | str, parameters: Any) -> Sequence[Any]:
+        try:
+            return await self._run(statement, parameters)
+        except exc.DBAPIError as error:
+            if self._proven or not error.connection_invalidated or self._custom_plans:
+                raise
+            # A connection that died in the pool (database restarted, proxy cut):
+            # SQLAlchemy has invalidated the pool's older connections with it.
+            return await self._run(statement, parameters)
+
+    async def _run(self, statement: Executable | str, parameters: Any) -> Sequence[Any]:
         connection = await self._connected()
         try:
-            result = await connection.execute(statement, parameters)
+            if isinstance(statement, str):
+                result = await connection.exec_driver_sql(statement, tuple(parameters))
+            else:
+                result = await connection.execute(statement, parameters)
             rows = result.all()
         except BaseException as error:
             # A failed statement aborts PostgreSQL's transaction (and a cancelled one
@@ -108,15 +126,22 @@ class Reader:
         return compiled_for(statement, self._engine.dialect)
 
     async def _run_direct(
-        self, compiled: Compiled, statement: Executable, parameters: dict[str, Any] | None
-    ) -> Sequence[Row[Any]]:
+        self,
+        sql: str,
+        arguments: Sequence[Any],
+        statement: Executable | str,
+        parameters: Any,
+        rows: Callable[[Sequence[Any]], Sequence[Any]],
+    ) -> Sequence[Any]:
+        """`rows` of `sql` run on the asyncpg connection; on a failure, of `statement`
+        through SQLAlchemy (whose rows need no processing)."""
         connection = await self._connected()
         try:
             driver = self._driver
             if driver is None:
                 raw = await connection.get_raw_connection()
                 driver = self._driver = raw.driver_connection
-            records = await driver.fetch(compiled.sql, *compiled.arguments(parameters))
+            records: Sequence[Any] = await driver.fetch(sql, *arguments)
         except TimeoutError:
             # The database went silent: trying again would double the wait.
             self._connection = None
@@ -128,9 +153,9 @@ class Reader:
             self._connection = None
             self.statement_count -= 1  # counted again by _run
             await _drop(connection)
-            return await self._run(statement, parameters)
+            return await self._run_retried(statement, parameters)
         self._proven = True
-        return compiled.rows(records)
+        return rows(records)
 
     async def release_idle(self) -> None:
         """Give the connection back to the pool while the request waits on something

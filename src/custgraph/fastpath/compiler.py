@@ -31,6 +31,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema import Schema
 
 from custgraph.fastpath.codegen import compile_builder
+from custgraph.fastpath.json_level import write_relations_in_sql
 from custgraph.fastpath.plan import (
     CONNECTION_TYPENAME,
     EDGES,
@@ -80,8 +81,12 @@ def _attribute(name: str) -> Accessor:
 
 
 class Compiler:
-    def __init__(self, schema: Schema, document: DocumentNode, env: Env) -> None:
+    def __init__(
+        self, schema: Schema, document: DocumentNode, env: Env, json_in_sql: bool = False
+    ) -> None:
         self.schema = schema
+        # PostgreSQL writes plain relations as JSON (json_level.py).
+        self.json_in_sql = json_in_sql
         self.graphql = schema._schema
         self.env = env
         self.fragments = {
@@ -142,6 +147,8 @@ class Compiler:
         for key, nodes in self.collect(selection_sets, type_).items():
             plans.append(self.field_plan(type_, key, nodes))
         plan = ObjectPlan(type_.name, plans)
+        if self.json_in_sql:
+            write_relations_in_sql(plan, self.env)
         plan.build = compile_builder(plan)
         return plan
 
@@ -220,7 +227,7 @@ class Compiler:
 
             return Leaf(key, read, serialize_list, nullable)
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            return Leaf(key, read, _serializer(inner), nullable)
+            return Leaf(key, read, _serializer(inner), nullable, inner)
         if isinstance(inner, GraphQLObjectType):
             plan = self.object_plan(inner, self.sub_selections(nodes))
             if plan.loaded:

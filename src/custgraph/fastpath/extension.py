@@ -46,7 +46,7 @@ class CompiledReads(SchemaExtension):
 
     async def _answer(self, execution: Any, context: Any) -> GraphQLExecutionResult | None:
         env = Env(context.settings.currency, context.principal.permissions)
-        plan = _plan(execution, env)
+        plan = _plan(execution, env, context.reader.dialect == "postgresql")
         if plan is None:
             return None
         try:
@@ -65,15 +65,15 @@ class CompiledReads(SchemaExtension):
         return GraphQLExecutionResult(run.data, run.errors or None)
 
 
-def _plan(execution: Any, env: Env) -> QueryPlan | None:
+def _plan(execution: Any, env: Env, json_in_sql: bool) -> QueryPlan | None:
     schema = execution.schema
-    key = (schema, execution.query, execution.operation_name, env)
+    key = (schema, execution.query, execution.operation_name, env, json_in_sql)
     if key in _plans:
         _plans.move_to_end(key)
         return _plans[key]
     try:
         plan: QueryPlan | None = compile_query(
-            schema, execution.graphql_document, execution.operation_name, env
+            schema, execution.graphql_document, execution.operation_name, env, json_in_sql
         )
     except NotCompilable as reason:
         log.debug("general path for %s: %s", execution.operation_name, reason)

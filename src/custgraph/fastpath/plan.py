@@ -66,6 +66,8 @@ class Leaf:
     read: Accessor
     serialize: Callable[[Any], Any]
     nullable: bool
+    # The GraphQL scalar or enum type (None for lists): how SQL writes it (json_render.py).
+    output: Any = None
     kind: int = LEAF
 
 

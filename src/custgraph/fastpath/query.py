@@ -132,11 +132,16 @@ class QueryPlan:
 
 
 def compile_query(
-    schema: Schema, document: DocumentNode, operation_name: str | None, env: Env
+    schema: Schema,
+    document: DocumentNode,
+    operation_name: str | None,
+    env: Env,
+    json_in_sql: bool = False,
 ) -> QueryPlan:
-    """The plan of a query for callers holding `env.permissions`; NotCompilable if none."""
+    """The plan of a query for callers holding `env.permissions`; NotCompilable if none.
+    With `json_in_sql` (PostgreSQL), plain relations are written as JSON by the database."""
     operation = query_operation(document, operation_name)
-    compiler = Compiler(schema, document, env)
+    compiler = Compiler(schema, document, env, json_in_sql)
     query_type = schema._schema.query_type
     assert query_type is not None
     roots: list[RootField] = []

@@ -83,7 +83,8 @@ class NewestFirst(Relation):
     node: FieldNode
     plan: ConnectionPlan
 
-    def _page(self, run: Run) -> tuple[int, Any, bool]:
+    def page_request(self, run: Run) -> tuple[int, Any, bool]:
+        """Page size, keyset position and whether a cursor was given."""
         arguments = get_argument_values(self.field, self.node, run.variables)
         try:
             size, position = page_request(arguments.get("first"), arguments.get("after"))
@@ -92,11 +93,11 @@ class NewestFirst(Relation):
         return size, position, arguments.get("after") is not None
 
     def batch_key(self, run: Run) -> Any:
-        size, position, _ = self._page(run)
+        size, position, _ = self.page_request(run)
         return (self.relation, size, position)
 
     async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
-        size, position, has_previous = self._page(run)
+        size, position, has_previous = self.page_request(run)
         loaders = run.context.loaders
         ids = [s.id for s in sources]
         groups = await loaders.page(self.relation, size, position).load_all(ids)

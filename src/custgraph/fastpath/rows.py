@@ -37,6 +37,10 @@ def _global_id(type_name: str) -> Accessor:
     def read(row: Any, env: Env) -> Any:
         return encode_global_id(type_name, row.id)
 
+    # The same text in SQL (json_render.py): base64 of `Type:id` (short: no line breaks).
+    read.sql = lambda alias, env: (  # type: ignore[attr-defined]
+        f"encode(convert_to('{type_name}:' || {alias}.id, 'UTF8'), 'base64')"
+    )
     return read
 
 
@@ -71,6 +75,11 @@ def _id_document(row: Any, env: Env) -> IdDocument | None:
 def _gift_card_code(row: Any, env: Env) -> str:
     code: str = row.code
     return code if Permission.GIFTCARDS_WRITE in env.permissions else code[-4:]
+
+
+_gift_card_code.sql = lambda alias, env: (  # type: ignore[attr-defined]
+    f"{alias}.code" if Permission.GIFTCARDS_WRITE in env.permissions else f"right({alias}.code, 4)"
+)
 
 
 COMPUTED: Mapping[str, Mapping[str, Accessor]] = {

@@ -197,3 +197,20 @@ def _count_statement(table: FromClause, parent_name: str, many: bool, dialect: s
         .where(_keys_condition(parent, many, dialect))
         .group_by(parent)
     )
+
+
+class JsonRows(WholeLevelLoads[Any]):
+    """One row per parent id of a statement written as SQL text (`$1` the ids, then
+    `arguments`), whose first column is the parent id: the compiled read path's JSON
+    statements (fastpath/json_level.py), one per plan, run on the driver."""
+
+    def __init__(self, reader: Reader, sql: str, arguments: tuple[int, ...]) -> None:
+        super().__init__()
+        self.reader = reader
+        self.sql = sql
+        self.arguments = arguments
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        rows = await self.reader.driver_rows(self.sql, [list(keys), *self.arguments])
+        by_id = {row[0]: row for row in rows}
+        return [by_id[k] for k in keys]

@@ -24,7 +24,13 @@ from custgraph.db.models import (
 )
 from custgraph.db.models import Customer as CustomerRow
 from custgraph.db.reader import Reader
-from custgraph.loaders.batch import CountByParent, NewestFirstPage, RowById, RowsByParent
+from custgraph.loaders.batch import (
+    CountByParent,
+    JsonRows,
+    NewestFirstPage,
+    RowById,
+    RowsByParent,
+)
 
 # Connections under a customer, newest first: (table, sort column).
 PAGED_RELATIONS: dict[str, tuple[FromClause, str]] = {
@@ -57,13 +63,24 @@ STAFF_PUBLIC_COLUMNS = (
 )
 
 
+# The order of a whole relation's rows under their customer: (column, descending). The
+# compiled read path writes the same order into its JSON statements (fastpath/json_level.py).
+ROW_LIST_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
+    "addresses": (("id", False),),
+    "gift_cards": (("created_at", True), ("id", True)),
+}
+
+
+def _ordered(table: FromClause, loader: str) -> Select[Any]:
+    order = [table.c[c].desc() if down else table.c[c] for c, down in ROW_LIST_ORDER[loader]]
+    return select(table).order_by(table.c.customer_id, *order)
+
+
 # Statements built once: a loader adds only its `WHERE parent IN keys`.
 CUSTOMER_ROWS = select(_customers)
 STAFF_ROWS = select(*STAFF_PUBLIC_COLUMNS)
-ADDRESS_ROWS = select(_addresses).order_by(_addresses.c.customer_id, _addresses.c.id)
-GIFT_CARD_ROWS = select(_gift_cards).order_by(
-    _gift_cards.c.customer_id, _gift_cards.c.created_at.desc(), _gift_cards.c.id.desc()
-)
+ADDRESS_ROWS = _ordered(_addresses, "addresses")
+GIFT_CARD_ROWS = _ordered(_gift_cards, "gift_cards")
 MEMBERSHIP_ROWS = select(_memberships).order_by(
     _memberships.c.customer_id, _memberships.c.started_on
 )
@@ -97,6 +114,7 @@ class Loaders:
         self._pages: dict[tuple[Any, ...], NewestFirstPage] = {}
         self._counts: dict[str, CountByParent] = {}
         self._node_rows: dict[str, RowById] = {}
+        self._json_rows: dict[tuple[str, tuple[int, ...]], JsonRows] = {}
 
     def node_row(self, type_name: str, statement: Select[Any]) -> RowById:
         """Rows of one node type by id, for `node` and `nodes`."""
@@ -116,6 +134,14 @@ class Loaders:
             table, sort = PAGED_RELATIONS[relation]
             loader = NewestFirstPage(self.reader, table, "customer_id", sort, first, after)
             self._pages[key] = loader
+        return loader
+
+    def json_rows(self, sql: str, arguments: tuple[int, ...]) -> JsonRows:
+        """The loader of one JSON-writing statement with these page sizes."""
+        key = (sql, arguments)
+        loader = self._json_rows.get(key)
+        if loader is None:
+            loader = self._json_rows[key] = JsonRows(self.reader, sql, arguments)
         return loader
 
     def count(self, relation: str) -> CountByParent:

@@ -1,0 +1,263 @@
+"""A level's plain relations written as JSON by PostgreSQL, in one statement per level.
+
+Under a customer, a relation whose selection needs no Python (columns, ids, Money,
+`__typename`, counts and page flags; no refusal, no cursor, no actor) does not need its
+rows in Python at all: the level's statement, run through a per-request loader for all
+customers of the level at once, writes each relation's answer as JSON text
+(json_render.py) and the builder puts it in place as an `orjson.Fragment`. All such
+relations of a level share the statement, so a detail read runs one statement below the
+customer instead of six, and no Python runs per order, entry or note.
+
+The rows path (relations.py) stays behind each relation: it answers when a page is asked
+`after` a cursor, and on SQLite, where such statements are slow (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import FromClause, Table
+
+from custgraph.fastpath.json_render import NotRenderable, Rendered, concat, json_key, render_object
+from custgraph.fastpath.plan import (
+    CONNECTION_TYPENAME,
+    EDGES,
+    LOADED,
+    NODES,
+    PAGE_INFO,
+    TOTAL_COUNT,
+    Fallback,
+    Loaded,
+    ObjectPlan,
+    Path,
+    Relation,
+    Run,
+)
+from custgraph.fastpath.relations import NewestFirst, RowList
+from custgraph.fastpath.rows import TABLES, Env
+from custgraph.loaders.registry import PAGED_RELATIONS, ROW_LIST_ORDER
+
+# The customer's relations: their tables' column pointing at the customer.
+_PARENT = "customer_id"
+
+
+@dataclass
+class JsonLevel:
+    """The statement writing a level's plain relations: `$1` the parents' ids, then one
+    page size per paged relation; a row per parent: its id, then (text, objects) per
+    relation."""
+
+    sql: str = ""
+    pages: list[NewestFirst] = field(default_factory=list)
+
+    def arguments(self, run: Run) -> tuple[int, ...] | None:
+        """The page sizes of this run; None when a page starts after a cursor."""
+        sizes = []
+        for page in self.pages:
+            size, position, _ = page.page_request(run)
+            if position is not None:
+                return None
+            sizes.append(size)
+        return tuple(sizes)
+
+
+@dataclass
+class JsonRelation(Relation):
+    key: str
+    level: JsonLevel
+    column: int  # the relation's text column; its object count follows it
+    rows: Relation  # the rows path of the same relation
+
+    def batch_key(self, run: Run) -> Any:
+        return ("json", id(self.level))
+
+    async def complete(self, sources: Sequence[Any], paths: Sequence[Path], run: Run) -> list[Any]:
+        arguments = self.level.arguments(run)
+        if arguments is None:
+            return await self.rows.complete(sources, paths, run)
+        loader = run.context.loaders.json_rows(self.level.sql, arguments)
+        found = await loader.load_all([s.id for s in sources])
+        column = self.column
+        fragment = orjson.Fragment
+        values = []
+        objects = 0
+        for row in found:
+            text = row[column]
+            if text is None:
+                raise Fallback  # a value the Python path would refuse: it reports it
+            values.append(fragment(text))
+            objects += row[column + 1]
+        run.objects[0] += objects
+        return values
+
+
+def write_relations_in_sql(plan: ObjectPlan, env: Env) -> None:
+    """Replace the plain relations of a customer plan with JSON relations (PostgreSQL)."""
+    if plan.type_name != "Customer":
+        return
+    level = JsonLevel()
+    laterals: list[str] = []
+    columns: list[str] = ["k.id"]
+    replaced: dict[int, JsonRelation] = {}
+    for n, f in enumerate(plan.fields):
+        if f.kind is not LOADED:
+            continue
+        relation = f.relation  # type: ignore[union-attr]
+        try:
+            if isinstance(relation, RowList):
+                text, objects, lateral = _row_list(relation, n, env)
+            elif isinstance(relation, NewestFirst):
+                parameter = len(level.pages) + 2
+                text, objects, lateral = _connection(relation, n, parameter, env)
+                level.pages.append(relation)
+            else:
+                continue
+        except NotRenderable:
+            continue
+        replaced[n] = JsonRelation(f.key, level, len(columns), relation)
+        columns += [text, objects]
+        laterals.append(lateral)
+    if not replaced:
+        return
+    # The ids go through a subquery: planning this statement costs more than running
+    # it, and with the array in sight the planner would plan each run afresh (its
+    # estimates for one id and for "some ids" differ); unseen, the generic plan wins.
+    level.sql = (
+        f"SELECT {', '.join(columns)} FROM unnest((SELECT $1::bigint[])) AS k(id) "
+        + " ".join(laterals)
+    )
+    for n, relation in replaced.items():
+        plan.fields[n] = Loaded(plan.fields[n].key, relation)
+
+
+def _order(alias: str, order: Sequence[tuple[str, bool]]) -> str:
+    return ", ".join(
+        f"{alias}.{column}{' DESC' if descending else ''}" for column, descending in order
+    )
+
+
+def _checked(checks: list[str]) -> str:
+    return " AND ".join(checks) if checks else "true"
+
+
+def _row_list(relation: RowList, n: int, env: Env) -> tuple[str, str, str]:
+    row = render_object(relation.plan, f"t{n}", env)
+    table = TABLES[relation.plan.type_name]
+    order = _order(f"t{n}", ROW_LIST_ORDER[relation.loader])
+    source = f"FROM {_name(table)} t{n} WHERE t{n}.{_PARENT} = k.id"
+    r = f"r{n}"
+    if relation.pick is not None:
+        lateral = (
+            f"LEFT JOIN LATERAL (SELECT {row.sql} AS j, {_checked(row.checks)} AS ok {source} "
+            f"AND t{n}.{relation.pick} ORDER BY {order} LIMIT 1) {r} ON true"
+        )
+        text = f"CASE WHEN {r}.ok IS NOT FALSE THEN coalesce({r}.j, 'null') END"
+        return text, f"CASE WHEN {r}.j IS NULL THEN 0 ELSE {row.objects} END", lateral
+    lateral = (
+        f"CROSS JOIN LATERAL (SELECT string_agg({row.sql}, ',' ORDER BY {order}) AS j, "
+        f"count(*) AS c, bool_and({_checked(row.checks)}) AS ok {source}) {r}"
+    )
+    text = f"CASE WHEN {r}.ok IS NOT FALSE THEN '[' || coalesce({r}.j, '') || ']' END"
+    return text, f"{r}.c * {row.objects}", lateral
+
+
+def _connection(relation: NewestFirst, n: int, parameter: int, env: Env) -> tuple[str, str, str]:
+    """A newest-first connection's first page (no cursor) as a JSON object."""
+    table, sort = PAGED_RELATIONS[relation.relation]
+    t, r, size = f"t{n}", f"r{n}", f"${parameter}::int"
+    inner_order = _order("s", ((sort, True), ("id", True)))
+    wants_more = any(
+        what == PAGE_INFO and any(name == "hasNextPage" for _, name in sub)
+        for _, what, sub in relation.plan.fields
+    )
+    aggregates: list[str] = []
+    checks: list[str] = []
+    parts: list[tuple[str, bool]] = []
+    objects = ["1"]
+    for i, (key, what, sub) in enumerate(relation.plan.fields):
+        parts.append((("{" if i == 0 else ",") + json_key(key), True))
+        if what == TOTAL_COUNT:
+            count = f"(SELECT count(*) FROM {_name(table)} s WHERE s.{_PARENT} = k.id)::text"
+            parts.append((count, False))
+        elif what == NODES:
+            row = render_object(sub, t, env)
+            parts.append((_list(r, len(aggregates)), False))
+            aggregates.append(row.sql)
+            checks += row.checks
+            objects.append(f"{r}.c * {row.objects}")
+        elif what == EDGES:
+            edge = _edge(sub, t, env)
+            parts.append((_list(r, len(aggregates)), False))
+            aggregates.append(edge.sql)
+            checks += edge.checks
+            objects.append(f"{r}.c * {edge.objects}")
+        elif what == PAGE_INFO:
+            parts.append((_page_info(sub, r), False))
+            objects.append("1")
+        else:
+            assert what == CONNECTION_TYPENAME
+            parts.append((orjson.dumps(sub).decode(), True))
+    parts.append(("}" if relation.plan.fields else "{}", True))
+    limit = f"{size} + 1" if wants_more else size
+    selected = [
+        *(
+            f"string_agg({sql}, ',' ORDER BY {t}.n) FILTER (WHERE {t}.n <= {size}) AS j{a}"
+            for a, sql in enumerate(aggregates)
+        ),
+        f"count(*) FILTER (WHERE {t}.n <= {size}) AS c",
+        f"count(*) > {size} AS more",
+        f"bool_and({_checked(checks)}) FILTER (WHERE {t}.n <= {size}) AS ok",
+    ]
+    lateral = (
+        f"CROSS JOIN LATERAL (SELECT {', '.join(selected)} FROM (SELECT s.*, row_number() OVER "
+        f"(ORDER BY {inner_order}) AS n FROM {_name(table)} s WHERE s.{_PARENT} = k.id "
+        f"ORDER BY {inner_order} LIMIT {limit}) {t}) {r}"
+    )
+    text = f"CASE WHEN {r}.ok IS NOT FALSE THEN {concat(parts)} END"
+    return text, " + ".join(objects), lateral
+
+
+def _list(r: str, aggregate: int) -> str:
+    return f"'[' || coalesce({r}.j{aggregate}, '') || ']'"
+
+
+def _edge(edge_plan: Any, t: str, env: Env) -> Rendered:
+    parts: list[tuple[str, bool]] = []
+    checks: list[str] = []
+    objects = 1
+    for i, (key, part, extra) in enumerate(edge_plan.fields):
+        parts.append((("{" if i == 0 else ",") + json_key(key), True))
+        if part == "node":
+            node = render_object(extra, t, env)
+            parts.append((node.sql, False))
+            checks += node.checks
+            objects += node.objects
+        elif part == "cursor":
+            raise NotRenderable("cursor")
+        else:
+            parts.append((orjson.dumps(extra).decode(), True))
+    parts.append(("}" if edge_plan.fields else "{}", True))
+    return Rendered(concat(parts), checks, objects)
+
+
+def _page_info(fields: list[tuple[str, str]], r: str) -> str:
+    parts: list[tuple[str, bool]] = []
+    for i, (key, name) in enumerate(fields):
+        parts.append((("{" if i == 0 else ",") + json_key(key), True))
+        if name == "hasNextPage":
+            parts.append((f"CASE WHEN {r}.more THEN 'true' ELSE 'false' END", False))
+        elif name == "hasPreviousPage":
+            parts.append(("false", True))  # the first page: no cursor was given
+        elif name == "__typename":
+            parts.append(('"PageInfo"', True))
+        else:
+            raise NotRenderable(name)
+    parts.append(("}" if fields else "{}", True))
+    return concat(parts)
+
+
+def _name(table: FromClause) -> str:
+    return cast(Table, table).name

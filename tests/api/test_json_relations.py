@@ -1,0 +1,245 @@
+"""Plain relations written as JSON by PostgreSQL (fastpath/json_level.py).
+
+Under a list page or a customer, the relations whose selection needs no Python are
+written by one statement per level; the bodies must stay byte for byte what the general
+path answers, whatever the text, timestamps and amounts hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import delete, insert, select, text
+
+from custgraph.auth.permissions import BUILTIN_ROLES
+from custgraph.db.models import Address, Customer, GiftCard, Note, Order, PointsEntry
+from custgraph.schema.global_id import encode_global_id
+from tests.conftest import SeededWorld
+from tests.support.databases import backend
+from tests.support.statements import recorded
+from tests.support.truth import fetch
+from tests.support.two_paths import TwoPaths, two_paths
+
+PLAIN_RELATIONS = """
+  addresses { __typename id firstName line1 line2 postalCode city country phone
+              isDefaultBilling }
+  defaultBillingAddress { id city }
+  giftCards { id code initialBalance { amount currency } balance { amount __typename }
+              currency expiresOn isActive message createdAt }
+  orders(first: 3) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage __typename }
+    edges { __typename node { id reference state placedAt itemCount currency
+                              grandTotal { amount currency } } }
+    nodes { reference }
+  }
+  pointsHistory(first: 4) { totalCount nodes { id delta balanceAfter reason source createdAt } }
+  notes(first: 2) { nodes { id body createdAt updatedAt } }
+"""
+
+# Text that JSON must escape, or that one encoder might escape and another not.
+HOSTILE = [
+    'quote " backslash \\ slash / tab \t newline \n return \r',
+    "".join(chr(c) for c in range(1, 32)) + "\x7f",
+    "unicode é ß 中文 emoji 🧾 line sep \u2028 para sep \u2029 bom \ufeff",
+    "",
+    '</script><script>alert(1)</script> {"json": [1, 2]}',
+]
+
+
+@pytest_asyncio.fixture(scope="module")
+async def seeded_paths(seeded: SeededWorld) -> AsyncIterator[TwoPaths]:
+    async with two_paths(seeded) as two:
+        yield two
+
+
+@pytest_asyncio.fixture(scope="module")
+async def writable_paths(writable: SeededWorld) -> AsyncIterator[TwoPaths]:
+    async with two_paths(writable) as two:
+        yield two
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="SQLite reads relations as rows")
+async def test_plain_relations_take_one_statement_below_the_page(
+    seeded: SeededWorld, seeded_paths: TwoPaths
+) -> None:
+    query = f"""query Page($first: Int!) {{ customers(first: $first) {{ totalCount
+        nodes {{ id {PLAIN_RELATIONS} }} }} }}"""
+    counts = []
+    for first in (5, 40):
+        assert await seeded_paths.same(query, {"first": first})
+        with recorded(seeded.app.state.engine) as log:
+            await seeded_paths.post(query, {"first": first})
+        counts.append(log.count)
+    # The principal, the page, its count, and one statement for all six relations
+    # (the rows path runs eight: addresses, gift cards, three pages, two counts).
+    assert counts == [4, 4]
+
+
+@pytest.mark.parametrize("role", sorted(BUILTIN_ROLES))
+async def test_every_role_gets_the_general_paths_bytes(seeded_paths: TwoPaths, role: str) -> None:
+    # Roles without a field's permission get its refusal: that relation stays on rows.
+    query = f"""query Page {{ customers(first: 12, sort: {{field: TOTAL_REVENUE}}) {{
+        nodes {{ reference {PLAIN_RELATIONS} }} }} }}"""
+    assert await seeded_paths.same(query, role=role)
+
+
+async def _customer_with_hostile_rows(writable: SeededWorld) -> int:
+    """A customer whose relations hold every kind of awkward value."""
+    engine = writable.app.state.engine
+    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id).limit(1)))[0]
+    tag = uuid.uuid4().hex[:10]
+    whole_second = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with_micros = datetime(2031, 1, 2, 3, 4, 5, 7, tzinfo=UTC)
+    async with engine.begin() as connection:
+        for n, text in enumerate(HOSTILE):
+            await connection.execute(
+                insert(Note).values(
+                    customer_id=customer_id,
+                    body=text,
+                    created_at=with_micros if n % 2 else whole_second,
+                    updated_at=whole_second,
+                )
+            )
+            await connection.execute(
+                insert(Address).values(
+                    customer_id=customer_id,
+                    first_name=text or None,
+                    line1=text,
+                    line2=None,
+                    postal_code="\\",
+                    city=text,
+                    country="DE",
+                    phone=None,
+                )
+            )
+        for n, total in enumerate([Decimal("0"), Decimal("-0.05"), Decimal("123456789.10")]):
+            await connection.execute(
+                insert(Order).values(
+                    customer_id=customer_id,
+                    reference=f"O-{tag}-{n}",
+                    state="REFUNDED",
+                    placed_at=whole_second if n else with_micros,
+                    grand_total=total,
+                    currency="EUR",
+                    item_count=n,
+                )
+            )
+            await connection.execute(
+                insert(PointsEntry).values(
+                    customer_id=customer_id,
+                    delta=-(2**31) if n == 0 else 2**31 - 1,
+                    balance_after=0,
+                    reason=HOSTILE[n],
+                    created_at=with_micros,
+                )
+            )
+        await connection.execute(
+            insert(GiftCard).values(
+                customer_id=customer_id,
+                code=f"G{tag[:2]}",  # shorter than the four characters shown to readers
+                initial_balance=Decimal("0.01"),
+                balance=Decimal("0"),
+                currency="EUR",
+                expires_on=date(1999, 12, 31),
+                is_active=False,
+                message=HOSTILE[0],
+                created_at=with_micros,
+            )
+        )
+    return int(customer_id)
+
+
+@pytest.mark.parametrize("role", ["OWNER", "SUPPORT"])
+async def test_awkward_text_times_and_amounts_are_written_as_python_writes_them(
+    writable: SeededWorld, writable_paths: TwoPaths, role: str
+) -> None:
+    customer_id = await _customer_with_hostile_rows(writable)
+    query = f"""query One($id: ID!) {{ customer(id: $id) {{ id
+        {PLAIN_RELATIONS.replace("first: 2", "first: 10").replace("first: 4", "first: 10")}
+    }} }}"""
+    variables = {"id": encode_global_id("Customer", customer_id)}
+    assert await writable_paths.same(query, variables, role=role)  # compiled, and alike
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the CHECK is dropped for the test")
+async def test_a_stored_value_the_schema_does_not_know_is_reported_by_the_general_path(
+    writable: SeededWorld, writable_paths: TwoPaths
+) -> None:
+    # The database's CHECK keeps unknown states out; a row written before a state was
+    # retired, or past the CHECK, must still get the general path's error, not a guess.
+    engine = writable.app.state.engine
+    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id.desc())))[0]
+    reference = f"O-{uuid.uuid4().hex[:12]}"
+    async with engine.begin() as connection:
+        check = (
+            await connection.execute(
+                text(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conname = 'ck_orders_state'"
+                )
+            )
+        ).scalar_one()
+        await connection.execute(text("ALTER TABLE orders DROP CONSTRAINT ck_orders_state"))
+        await connection.execute(
+            insert(Order).values(
+                customer_id=customer_id,
+                reference=reference,
+                state="LOST_IN_TRANSIT",
+                placed_at=datetime(2040, 1, 1, tzinfo=UTC),
+                grand_total=Decimal("1"),
+                currency="EUR",
+                item_count=1,
+            )
+        )
+    try:
+        query = """query One($id: ID!) { customer(id: $id) {
+            orders(first: 1) { nodes { reference state } } } }"""
+        variables = {"id": encode_global_id("Customer", customer_id)}
+        fast, slow, compiled = await writable_paths.both(query, variables)
+        request_id = re.compile(rb"request id [0-9a-f]+")
+        assert request_id.sub(b"-", fast) == request_id.sub(b"-", slow)
+        assert b'"errors"' in fast and not compiled
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(delete(Order).where(Order.reference == reference))
+            await connection.execute(
+                text(f"ALTER TABLE orders ADD CONSTRAINT ck_orders_state {check}")
+            )
+
+
+async def test_a_page_after_a_cursor_is_read_as_rows_and_answers_alike(
+    seeded_paths: TwoPaths,
+) -> None:
+    first = """query { customers(first: 3, sort: {field: TOTAL_REVENUE, direction: DESC}) { nodes {
+        orders(first: 2) { edges { cursor } } } } }"""
+    fast, _, _ = await seeded_paths.both(first)
+    cursor = next(c for c in _cursors(fast))
+    query = f"""query {{ customers(first: 3, sort: {{field: TOTAL_REVENUE, direction: DESC}})
+        {{ nodes {{ orders(first: 2, after: "{cursor}") {{ totalCount pageInfo {{ hasNextPage
+        hasPreviousPage }} nodes {{ reference placedAt }} }} giftCards {{ code }} }} }} }}"""
+    assert await seeded_paths.same(query)
+
+
+def _cursors(body: bytes) -> list[str]:
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "cursor" and isinstance(item, str):
+                    found.append(item)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(body))
+    return found
