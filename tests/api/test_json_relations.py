@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select, text, update
 
 from custgraph.auth.permissions import BUILTIN_ROLES
 from custgraph.db.models import Address, Customer, GiftCard, Note, Order, PointsEntry
@@ -99,6 +99,9 @@ async def _customer_with_hostile_rows(writable: SeededWorld) -> int:
     whole_second = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
     with_micros = datetime(2031, 1, 2, 3, 4, 5, 7, tzinfo=UTC)
     async with engine.begin() as connection:
+        await connection.execute(
+            update(Customer).where(Customer.id == customer_id).values(tags=HOSTILE)
+        )
         for n, text in enumerate(HOSTILE):
             await connection.execute(
                 insert(Note).values(
@@ -162,11 +165,28 @@ async def test_awkward_text_times_and_amounts_are_written_as_python_writes_them(
     writable: SeededWorld, writable_paths: TwoPaths, role: str
 ) -> None:
     customer_id = await _customer_with_hostile_rows(writable)
-    query = f"""query One($id: ID!) {{ customer(id: $id) {{ id
+    query = f"""query One($id: ID!) {{ customer(id: $id) {{ id tags creditBalance {{ amount }}
         {PLAIN_RELATIONS.replace("first: 2", "first: 10").replace("first: 4", "first: 10")}
     }} }}"""
     variables = {"id": encode_global_id("Customer", customer_id)}
     assert await writable_paths.same(query, variables, role=role)  # compiled, and alike
+
+
+@pytest.mark.parametrize("tags", [["a", 1, True], {"not": "a list"}, None])
+async def test_tags_that_are_not_a_list_of_strings_answer_as_python_answers(
+    writable: SeededWorld, writable_paths: TwoPaths, tags: object
+) -> None:
+    engine = writable.app.state.engine
+    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id.desc())))[0]
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(Customer).where(Customer.id == customer_id).values(tags=tags)
+        )
+    query = """query One($id: ID!) { customer(id: $id) { tags giftCards { currency } } }"""
+    variables = {"id": encode_global_id("Customer", customer_id)}
+    fast, slow, _ = await writable_paths.both(query, variables)
+    request_id = re.compile(rb"request id [0-9a-f]+")
+    assert request_id.sub(b"-", fast) == request_id.sub(b"-", slow)
 
 
 @pytest.mark.skipif(backend() != "postgresql", reason="the CHECK is dropped for the test")

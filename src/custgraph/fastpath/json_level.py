@@ -85,7 +85,7 @@ class JsonRelation(Relation):
         values = []
         objects = 0
         for row in found:
-            text = row[column]
+            text = row[column]  # (every id has its row: no join drops one)
             if text is None:
                 raise Fallback  # a value the Python path would refuse: it reports it
             values.append(fragment(text))
@@ -94,14 +94,42 @@ class JsonRelation(Relation):
         return values
 
 
+@dataclass
+class WholeObjects:
+    """The level's objects themselves written by its statement (its own fields and every
+    relation), when nothing in them needs Python: no builder runs for them at all."""
+
+    level: JsonLevel
+
+    async def load(self, ids: list[int], run: Run) -> list[Any] | None:
+        """The objects of `ids` as JSON fragments; None when a page starts after a
+        cursor (the rows path answers)."""
+        arguments = self.level.arguments(run)
+        if arguments is None:
+            return None
+        found = await run.context.loaders.json_rows(self.level.sql, arguments).load_all(ids)
+        fragment = orjson.Fragment
+        values = []
+        objects = 0
+        for row in found:
+            if row is None or row[1] is None:
+                raise Fallback  # a missing row, or a value the Python path would refuse
+            values.append(fragment(row[1]))
+            objects += row[2]
+        run.objects[0] += objects
+        return values
+
+
 def write_relations_in_sql(plan: ObjectPlan, env: Env) -> None:
-    """Replace the plain relations of a customer plan with JSON relations (PostgreSQL)."""
+    """Have PostgreSQL write a customer plan's plain relations, or the whole customers."""
     if plan.type_name != "Customer":
         return
     level = JsonLevel()
     laterals: list[str] = []
     columns: list[str] = ["k.id"]
     replaced: dict[int, JsonRelation] = {}
+    texts: dict[int, str] = {}
+    counts: list[str] = []
     for n, f in enumerate(plan.fields):
         if f.kind is not LOADED:
             continue
@@ -120,15 +148,30 @@ def write_relations_in_sql(plan: ObjectPlan, env: Env) -> None:
         replaced[n] = JsonRelation(f.key, level, len(columns), relation)
         columns += [text, objects]
         laterals.append(lateral)
+        texts[n] = text
+        counts.append(objects)
+    ids = "unnest((SELECT $1::bigint[])) AS k(id)"
+    try:
+        whole = render_object(plan, "c", env, texts)
+    except NotRenderable:
+        whole = None
+    if whole is not None and texts:
+        # Relations without Python under them: the customers' own fields come with them.
+        # (A plan without relations keeps its builder: the page's rows are in hand.)
+        text = f"CASE WHEN {_checked(whole.checks)} THEN {whole.sql} END"
+        objects = " + ".join([str(whole.objects), *counts])
+        level.sql = (
+            f"SELECT k.id, {text}, {objects} FROM {ids} JOIN customers c ON c.id = k.id "
+            + " ".join(laterals)
+        )
+        plan.whole = WholeObjects(level)
+        return
     if not replaced:
         return
     # The ids go through a subquery: planning this statement costs more than running
     # it, and with the array in sight the planner would plan each run afresh (its
     # estimates for one id and for "some ids" differ); unseen, the generic plan wins.
-    level.sql = (
-        f"SELECT {', '.join(columns)} FROM unnest((SELECT $1::bigint[])) AS k(id) "
-        + " ".join(laterals)
-    )
+    level.sql = f"SELECT {', '.join(columns)} FROM {ids} " + " ".join(laterals)
     for n, relation in replaced.items():
         plan.fields[n] = Loaded(plan.fields[n].key, relation)
 

@@ -65,8 +65,11 @@ def concat(parts: list[tuple[str, bool]]) -> str:
     return " || ".join(literal(t) if is_lit else f"({t})" for t, is_lit in merged)
 
 
-def render_object(plan: ObjectPlan, alias: str, env: Env) -> Rendered:
-    """The JSON object of `plan` for the row `alias` of its table."""
+def render_object(
+    plan: ObjectPlan, alias: str, env: Env, relations: dict[int, str] | None = None
+) -> Rendered:
+    """The JSON object of `plan` for the row `alias` of its table; `relations` holds the
+    JSON text of its loaded fields, by field position (the caller counts their objects)."""
     if plan.type_name not in TABLES:
         raise NotRenderable(plan.type_name)
     table = TABLES[plan.type_name]
@@ -84,6 +87,8 @@ def render_object(plan: ObjectPlan, alias: str, env: Env) -> Rendered:
         elif f.kind is CHILD:
             parts.append((_money(f, table, alias, env), False))  # type: ignore[arg-type]
             objects += 1
+        elif relations is not None and n in relations:
+            parts.append((relations[n], False))
         else:
             raise NotRenderable(f"{plan.type_name}.{f.key}")
     parts.append(("}" if plan.fields else "{}", True))
@@ -100,6 +105,10 @@ def _type_of(table: Any) -> str:
 
 
 def _leaf(leaf: Leaf, table: Any, alias: str, env: Env) -> tuple[str, list[str]]:
+    written = getattr(leaf.read, "json_sql", None)
+    if written is not None:
+        text, checks = written(alias, env)
+        return text, list(checks)
     output = leaf.output
     if output is None:
         raise NotRenderable(f"{leaf.key}: a list")

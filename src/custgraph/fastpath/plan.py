@@ -118,6 +118,8 @@ class ObjectPlan:
     fields: list[FieldPlan]
     # Builds one response object from a source; made by codegen.compile_builder.
     build: Builder = field(init=False)
+    # Writes the whole objects as JSON in the database instead (json_level.WholeObjects).
+    whole: Any = None
 
     @property
     def loaded(self) -> list[Loaded]:
@@ -139,6 +141,10 @@ async def complete_objects(
     plan: ObjectPlan, sources: Sequence[Any], paths: Sequence[Path], run: Run
 ) -> list[dict[str, Any]]:
     """The response objects of `sources` (rows or objects), with their relations loaded."""
+    if sources and plan.whole is not None:
+        written = await plan.whole.load([s.id for s in sources], run)
+        if written is not None:
+            return written  # type: ignore[no-any-return]
     if sources and plan.type_name in ROW_TYPES and not layout_matches(plan.type_name, sources[0]):
         raise Fallback  # a statement no longer selects its table's columns in order
     loaded = plan.loaded

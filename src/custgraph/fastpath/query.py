@@ -96,6 +96,10 @@ class RootCustomer(RootField):
             customer_id = decode_id_of("Customer", raw["id"])
         except GraphQLError as error:
             raise Fallback from error
+        if self.plan.whole is not None:
+            written = await self.plan.whole.load([customer_id], run)
+            if written is not None:
+                return written[0]  # a missing customer: Fallback, NOT_FOUND on the general path
         row = await run.context.loaders.customer.load(customer_id)
         if row is None:
             raise Fallback  # NOT_FOUND, as the general path words it

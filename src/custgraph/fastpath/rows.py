@@ -66,6 +66,22 @@ def _display_name(row: Any, env: Env) -> str:
     return f"{row.first_name} {row.last_name}".strip() or row.company or row.reference
 
 
+def _tags(row: Any, env: Env) -> list[str]:
+    return list(row.tags or ())
+
+
+# The JSON text in SQL (json_render.py), and when it is what Python writes: an array of
+# strings (serialize_string would write other items differently, or refuse them).
+_tags.json_sql = lambda alias, env: (  # type: ignore[attr-defined]
+    f"coalesce((SELECT '[' || string_agg(to_json(e)::text, ',' ORDER BY o) || ']' "
+    f"FROM jsonb_array_elements_text({alias}.tags) WITH ORDINALITY AS x(e, o)), '[]')",
+    [
+        f"({alias}.tags IS NULL OR (jsonb_typeof({alias}.tags) = 'array' AND NOT "
+        f"jsonb_path_exists({alias}.tags, '$[*] ? (@.type() != \"string\")')))"
+    ],
+)
+
+
 def _id_document(row: Any, env: Env) -> IdDocument | None:
     if row.id_document_type and row.id_document_number:
         return IdDocument(type=row.id_document_type, number=row.id_document_number)
@@ -90,7 +106,7 @@ COMPUTED: Mapping[str, Mapping[str, Accessor]] = {
         "mfa": lambda row, env: Mfa(
             customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone
         ),
-        "tags": lambda row, env: list(row.tags or ()),
+        "tags": _tags,
         "creditLimit": lambda row, env: money(row.credit_limit, env.currency),
         "creditBalance": _shop_money("credit_balance"),
         "totalRevenue": _shop_money("total_revenue"),

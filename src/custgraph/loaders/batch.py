@@ -200,9 +200,9 @@ def _count_statement(table: FromClause, parent_name: str, many: bool, dialect: s
 
 
 class JsonRows(WholeLevelLoads[Any]):
-    """One row per parent id of a statement written as SQL text (`$1` the ids, then
-    `arguments`), whose first column is the parent id: the compiled read path's JSON
-    statements (fastpath/json_level.py), one per plan, run on the driver."""
+    """One row per parent id (None when it has none) of a statement written as SQL
+    text (`$1` the ids, then `arguments`), whose first column is the parent id: the
+    compiled read path's JSON statements (fastpath/json_level.py), run on the driver."""
 
     def __init__(self, reader: Reader, sql: str, arguments: tuple[int, ...]) -> None:
         super().__init__()
@@ -213,4 +213,4 @@ class JsonRows(WholeLevelLoads[Any]):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
         rows = await self.reader.driver_rows(self.sql, [list(keys), *self.arguments])
         by_id = {row[0]: row for row in rows}
-        return [by_id[k] for k in keys]
+        return [by_id.get(k) for k in keys]
