@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import BigInteger, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,6 +33,12 @@ class AuthenticationFailed(Exception):
 
 
 def _permissions(values: list[str]) -> frozenset[Permission]:
+    return _permission_set(tuple(values))
+
+
+@lru_cache(maxsize=64)
+def _permission_set(values: tuple[str, ...]) -> frozenset[Permission]:
+    """A role's permissions (a handful of distinct lists): made once, not per request."""
     known = {p.value for p in Permission}
     return frozenset(Permission(v) for v in values if v in known)
 

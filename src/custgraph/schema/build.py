@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -30,6 +30,7 @@ from custgraph.schema.orders import Order
 from custgraph.schema.query import Query
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.staff_admin import ApiKey
+from custgraph.schema.validation_cache import DocumentValidationCache
 
 # Types reachable only through `node`; listed so the schema knows them.
 NODE_TYPES: list[Any] = [
@@ -111,6 +112,6 @@ def build_schema() -> Schema:
             CostAndRateLimit,
             CompiledReads,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: DocumentValidationCache(maxsize=256),
         ],
     )
