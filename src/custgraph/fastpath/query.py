@@ -15,6 +15,8 @@ from strawberry.types.field import StrawberryField
 from custgraph.auth.permissions import Permission
 from custgraph.fastpath.compiler import Compiler, NotCompilable, query_operation
 from custgraph.fastpath.plan import (
+    EDGES,
+    NODES,
     ConnectionPlan,
     Fallback,
     ObjectPlan,
@@ -71,6 +73,7 @@ class RootCustomers(RootField):
                 kwargs.get("search"),
                 kwargs.get("filter"),
                 kwargs.get("sort"),
+                keys_only=self._written_whole(run),
             )
         except GraphQLError as error:
             raise Fallback from error  # the general path reports the bad argument
@@ -81,6 +84,17 @@ class RootCustomers(RootField):
 
         done = await complete_connections(self.plan, pages, [(self.key,)], run, counts)
         return done[0]
+
+    def _written_whole(self, run: Run) -> bool:
+        """Whether every customer object of the page is written by the database (then
+        the page's rows need only their keys, for the cursors)."""
+        plans = [sub for _, what, sub in self.plan.fields if what == NODES]
+        for _, what, sub in self.plan.fields:
+            if what == EDGES:
+                plans += [node for _, part, node in sub.fields if part == "node"]
+        return bool(plans) and all(
+            p.whole is not None and p.whole.level.arguments(run) is not None for p in plans
+        )
 
 
 @dataclass

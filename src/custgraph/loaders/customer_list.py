@@ -85,6 +85,21 @@ SORT_KEYS: dict[str, SortKey] = {
 }
 
 
+# What a page's cursors need (every sort key's columns, and the id): the rows of a page
+# whose customers the database writes as JSON (fastpath/json_level.py) need no more.
+KEY_COLUMNS = (
+    c.id,
+    c.reference,
+    c.last_name,
+    c.first_name,
+    c.email,
+    c.registered_at,
+    c.updated_at,
+    c.total_revenue,
+    c.points_balance,
+)
+
+
 def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -160,8 +175,10 @@ async def fetch_customer_page(
     backward: bool,
     after: str | None,
     before: str | None,
+    keys_only: bool = False,
 ) -> CustomerPage:
-    """One page of customers in a stable total order (the sort, then id)."""
+    """One page of customers in a stable total order (the sort, then id); with
+    `keys_only`, its rows hold only KEY_COLUMNS."""
     key = SORT_KEYS[sort]
     if flt.search:
         await reader.prefer_custom_plans()
@@ -177,7 +194,8 @@ async def fetch_customer_page(
             conditions.append(ordered > bound if descending else ordered < bound)
         reverse = descending != backward  # read from the end when paging backwards
         order_by = [e.desc() if reverse else e.asc() for e in (*key.expressions, c.id)]
-        statement = select(customers).where(and_(True, *conditions)).order_by(*order_by)
+        selected = KEY_COLUMNS if keys_only else (customers,)
+        statement = select(*selected).where(and_(True, *conditions)).order_by(*order_by)
         rows = list(await reader.all(statement.limit(size + 1)))
     else:
         params: dict[str, Any] = {"limit": size + 1}
@@ -186,7 +204,7 @@ async def fetch_customer_page(
                 values = _position(cursor, sort, key, name)
                 params.update((f"{name}_{i}", v) for i, v in enumerate(values))
         statement = _unfiltered_page(
-            sort, descending, backward, after is not None, before is not None
+            sort, descending, backward, after is not None, before is not None, keys_only
         )
         rows = list(await reader.all(statement, params))
     more = len(rows) > size
@@ -203,7 +221,7 @@ async def fetch_customer_page(
 
 @cache
 def _unfiltered_page(
-    sort: str, descending: bool, backward: bool, after: bool, before: bool
+    sort: str, descending: bool, backward: bool, after: bool, before: bool, keys_only: bool
 ) -> Select[Any]:
     """The page statement of the plain list (no search, no filter) of one shape, with
     its limit and keyset positions as parameters: the admin console's first screen and
@@ -220,7 +238,7 @@ def _unfiltered_page(
     reverse = descending != backward  # read from the end when paging backwards
     order_by = [e.desc() if reverse else e.asc() for e in columns]
     return direct(
-        select(customers)
+        select(*(KEY_COLUMNS if keys_only else (customers,)))
         .where(and_(True, *conditions))
         .order_by(*order_by)
         .limit(bindparam("limit", type_=Integer()))
