@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     graphiql_enabled: bool = True
     graphiql_assets_dir: Path | None = None
-    db_pool_size: int = 10
+    # Read connections kept open per process (PostgreSQL); writes have their own pool.
+    db_pool_size: int = Field(default=16, ge=1)
+    db_write_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
     log_level: str = "INFO"
     # Customers in these discount groups have contract addresses that only the ERP
