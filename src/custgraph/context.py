@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from custgraph.auth.principal import Principal
 from custgraph.db.reader import Reader
 from custgraph.loaders.registry import Loaders
+from custgraph.ratelimit.bucket import BucketState
 from custgraph.schema.admission import ExecutionBudget
 from custgraph.settings import Settings
 
@@ -32,6 +33,9 @@ class Context:
     # The process's budget of cost points executing at once (schema/admission.py).
     execution_budget: ExecutionBudget | None = None
     budget_wait_seconds: float | None = None  # how long it waited there, if it did
+    # The rate-limit bucket as a planned answer left it when it gave way to the general
+    # pipeline (fastpath/planned.py), so that the request is not counted twice.
+    prepaid_bucket: BucketState | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

@@ -8,7 +8,6 @@ path answers, whatever the text, timestamps and amounts hold.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -185,8 +184,7 @@ async def test_tags_that_are_not_a_list_of_strings_answer_as_python_answers(
     query = """query One($id: ID!) { customer(id: $id) { tags giftCards { currency } } }"""
     variables = {"id": encode_global_id("Customer", customer_id)}
     fast, slow, _ = await writable_paths.both(query, variables)
-    request_id = re.compile(rb"request id [0-9a-f]+")
-    assert request_id.sub(b"-", fast) == request_id.sub(b"-", slow)
+    assert fast == slow
 
 
 @pytest.mark.skipif(backend() != "postgresql", reason="the CHECK is dropped for the test")
@@ -224,8 +222,7 @@ async def test_a_stored_value_the_schema_does_not_know_is_reported_by_the_genera
             orders(first: 1) { nodes { reference state } } } }"""
         variables = {"id": encode_global_id("Customer", customer_id)}
         fast, slow, compiled = await writable_paths.both(query, variables)
-        request_id = re.compile(rb"request id [0-9a-f]+")
-        assert request_id.sub(b"-", fast) == request_id.sub(b"-", slow)
+        assert fast == slow
         assert b'"errors"' in fast and not compiled
     finally:
         async with engine.begin() as connection:

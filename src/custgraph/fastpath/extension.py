@@ -14,6 +14,7 @@ from custgraph.auth.principal import PrincipalKind
 from custgraph.db.availability import is_database_unavailable
 from custgraph.fastpath.compiler import NotCompilable
 from custgraph.fastpath.plan import Fallback
+from custgraph.fastpath.planned import remember
 from custgraph.fastpath.query import QueryPlan, compile_query
 from custgraph.fastpath.rows import Env
 
@@ -35,9 +36,7 @@ class CompiledReads(SchemaExtension):
         if (
             execution.result is None
             and execution.graphql_document is not None
-            and context.settings.compiled_reads
-            and context.principal.kind in _COMPILED_KINDS
-            and not context.granted_customer_ids
+            and compiled_for(context)
         ):
             result = await self._answer(execution, context)
             if result is not None:
@@ -46,7 +45,7 @@ class CompiledReads(SchemaExtension):
 
     async def _answer(self, execution: Any, context: Any) -> GraphQLExecutionResult | None:
         env = Env(context.settings.currency, context.principal.permissions)
-        plan = _plan(execution, env, context.reader.dialect == "postgresql")
+        plan = _plan(execution, env, context.reader.dialect)
         if plan is None:
             return None
         try:
@@ -62,18 +61,45 @@ class CompiledReads(SchemaExtension):
             return None
         context.compiled = True
         context.returned_objects = run.objects[0]
+        remember(
+            execution.query, execution.operation_name, execution.graphql_document, plan.operation
+        )
         return GraphQLExecutionResult(run.data, run.errors or None)
 
 
-def _plan(execution: Any, env: Env, json_in_sql: bool) -> QueryPlan | None:
+def compiled_for(context: Any) -> bool:
+    """Whether compiled plans may answer this request's caller."""
+    return bool(
+        context.settings.compiled_reads
+        and context.principal.kind in _COMPILED_KINDS
+        and not context.granted_customer_ids
+    )
+
+
+def cached_plan(
+    schema: Any, query: str, operation_name: str | None, env: Env, dialect: str
+) -> QueryPlan | None:
+    """The plan made before for this document and permission set, if any."""
+    key = (schema, query, operation_name, env, dialect)
+    plan = _plans.get(key)
+    if plan is not None:
+        _plans.move_to_end(key)
+    return plan
+
+
+def _plan(execution: Any, env: Env, dialect: str) -> QueryPlan | None:
     schema = execution.schema
-    key = (schema, execution.query, execution.operation_name, env, json_in_sql)
+    key = (schema, execution.query, execution.operation_name, env, dialect)
     if key in _plans:
         _plans.move_to_end(key)
         return _plans[key]
     try:
         plan: QueryPlan | None = compile_query(
-            schema, execution.graphql_document, execution.operation_name, env, json_in_sql
+            schema,
+            execution.graphql_document,
+            execution.operation_name,
+            env,
+            json_in_sql=dialect == "postgresql",
         )
     except NotCompilable as reason:
         log.debug("general path for %s: %s", execution.operation_name, reason)

@@ -24,6 +24,7 @@ from custgraph.db.availability import (
     is_database_unavailable,
 )
 from custgraph.db.reader import Reader
+from custgraph.fastpath.planned import answer_planned
 from custgraph.http.negotiation import GRAPHQL_RESPONSE_JSON, response_media_type, wants_html
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_id import request_id_from
@@ -251,14 +252,25 @@ class GraphQLEndpoint:
             reader=reader,
             execution_budget=self.state.execution_budget,
         )
+        # A query its plan answered before skips Strawberry's pipeline (fastpath/planned.py).
+        result = await answer_planned(
+            self.state.schema,
+            context,
+            graphql_request.query,
+            graphql_request.variables,
+            graphql_request.operation_name,
+        )
         try:
-            result = await self.state.schema.execute(
-                graphql_request.query,
-                variable_values=graphql_request.variables,
-                context_value=context,
-                operation_name=graphql_request.operation_name,
-                allowed_operation_types=QUERIES_ONLY if request.method == "GET" else ALL_OPERATIONS,
-            )
+            if result is None:
+                result = await self.state.schema.execute(
+                    graphql_request.query,
+                    variable_values=graphql_request.variables,
+                    context_value=context,
+                    operation_name=graphql_request.operation_name,
+                    allowed_operation_types=QUERIES_ONLY
+                    if request.method == "GET"
+                    else ALL_OPERATIONS,
+                )
         except InvalidOperationTypeError:
             raise RequestError(
                 405, "Mutations are only accepted over POST.", headers={"Allow": "POST"}

@@ -32,7 +32,14 @@ class CostAndRateLimit(SchemaExtension):
             yield  # already answered (anonymous gate) or nothing to price
             return
         settings = context.context.settings
-        self.cost = _cost(context, document, operation)
+        self.cost = requested_cost(
+            context.schema._schema,
+            document,
+            operation,
+            context.query,
+            context.operation_name,
+            context.variables,
+        )
         if self.cost > settings.max_query_cost:
             context.result = _refusal(
                 f"The query costs {self.cost} points; at most {settings.max_query_cost} "
@@ -42,7 +49,12 @@ class CostAndRateLimit(SchemaExtension):
                 maxCost=settings.max_query_cost,
             )
         elif settings.rate_limit_enabled:
-            self.bucket = await _take(context.context, self.cost)
+            # Taken already when a planned answer (fastpath/planned.py) gave way to this
+            # path: a request pays once.
+            prepaid = context.context.prepaid_bucket
+            self.bucket = (
+                prepaid if prepaid is not None else await take_bucket(context.context, self.cost)
+            )
             if not self.bucket.accepted:
                 context.result = _refusal(
                     f"Rate limited: retry in {self.bucket.retry_after_seconds} seconds.",
@@ -60,16 +72,14 @@ class CostAndRateLimit(SchemaExtension):
         if self.cost is not None:
             result = self.execution_context.result
             data = result.data if result is not None else None
-            results["cost"] = {
-                "requestedQueryCost": self.cost,
-                "actualQueryCost": _actual_cost(self.execution_context.context, data),
-            }
+            results["cost"] = cost_extension(self.cost, data, self.execution_context.context)
         if self.bucket is not None:
             results["rateLimit"] = self.bucket.as_extension()
         return results
 
 
-async def _take(request: Any, cost: int) -> BucketState:
+async def take_bucket(request: Any, cost: int) -> BucketState:
+    """Pour `cost` into the caller's bucket (Redis when configured, else the database)."""
     settings = request.settings
     if settings.redis_url:
         # Imported only here: the redis package is needed only where Redis is configured.
@@ -95,17 +105,24 @@ _COSTS: dict[tuple[str, str | None], int] = {}  # of documents without variables
 _COSTS_SIZE = 256
 
 
-def _cost(context: Any, document: Any, operation: Any) -> int:
-    if context.variables or not context.query:
-        return query_cost(context.schema._schema, document, operation, context.variables)
-    key = (context.query, context.operation_name)
+def requested_cost(
+    schema: Any, document: Any, operation: Any, query: str | None, name: str | None, variables: Any
+) -> int:
+    """The operation's requested cost; remembered per query text when it has no variables."""
+    if variables or not query:
+        return query_cost(schema, document, operation, variables)
+    key = (query, name)
     cost = _COSTS.get(key)
     if cost is None:
-        cost = query_cost(context.schema._schema, document, operation, None)
+        cost = query_cost(schema, document, operation, None)
         if len(_COSTS) >= _COSTS_SIZE:
             _COSTS.clear()
         _COSTS[key] = cost
     return cost
+
+
+def cost_extension(cost: int, data: Any, context: Any) -> dict[str, int]:
+    return {"requestedQueryCost": cost, "actualQueryCost": _actual_cost(context, data)}
 
 
 def _actual_cost(context: Any, data: Any) -> int:

@@ -1,0 +1,104 @@
+"""Planned documents answered without Strawberry's pipeline.
+
+Once a query text has been answered through its compiled plan, what Strawberry's
+pipeline does again on every request is settled for that text: it parses (ParserCache
+hands back the same document), it is valid under the schema and the limits (the same
+rules, the same outcome), it is a query, and the gates let its caller through (callers
+of other kinds never get here). Its hooks still cost about a tenth of a detail read.
+So the endpoint asks here first; what must still happen per request happens here, with
+the functions the pipeline's extensions use: the cost (its variables may change it),
+the cost limit, the rate-limit bucket, the turn in the execution budget, the plan, the
+errors' contract codes and the answer's `extensions`. Anything unusual (over the cost
+limit, refused by the bucket, a plan that gives way) goes to the pipeline, which words
+it as always (the bucket, if taken, is handed over rather than taken twice).
+
+tests/api/test_fast_path.py sends every query twice to the compiled app (the second
+answer comes from here) and requires the same bytes as the general path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from graphql import DocumentNode, OperationDefinitionNode
+from strawberry.types import ExecutionResult
+
+from custgraph.db.availability import is_database_unavailable
+from custgraph.fastpath.plan import Fallback
+from custgraph.fastpath.rows import Env
+from custgraph.ratelimit.extension import cost_extension, requested_cost, take_bucket
+from custgraph.schema.admission import admitted
+from custgraph.schema.error_masking import contract_error
+
+log = logging.getLogger("custgraph.fastpath")
+
+_SIZE = 256
+# (query text, operation name) -> its document and operation, once answered by a plan.
+_answered: OrderedDict[tuple[str, str | None], tuple[DocumentNode, OperationDefinitionNode]] = (
+    OrderedDict()
+)
+
+
+def remember(
+    query: str, operation_name: str | None, document: Any, operation: OperationDefinitionNode
+) -> None:
+    """Note that `query` went through the whole pipeline and was answered by its plan."""
+    key = (query, operation_name)
+    if key in _answered:
+        return
+    _answered[key] = (document, operation)
+    if len(_answered) > _SIZE:
+        _answered.popitem(last=False)
+
+
+async def answer_planned(
+    schema: Any,
+    context: Any,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> ExecutionResult | None:
+    """The answer to a query answered by its plan before; None to use the pipeline."""
+    # Imported here: the extension module imports this one.
+    from custgraph.fastpath.extension import cached_plan, compiled_for
+
+    known = _answered.get((query, operation_name))
+    if known is None or not compiled_for(context):
+        return None
+    document, operation = known
+    settings = context.settings
+    env = Env(settings.currency, context.principal.permissions)
+    plan = cached_plan(schema, query, operation_name, env, context.reader.dialect)
+    if plan is None:
+        return None  # not planned for this permission set yet: the pipeline plans it
+    cost = requested_cost(schema._schema, document, operation, query, operation_name, variables)
+    if cost > settings.max_query_cost:
+        return None
+    bucket = None
+    if settings.rate_limit_enabled:
+        bucket = await take_bucket(context, cost)
+        if not bucket.accepted:
+            context.prepaid_bucket = bucket
+            return None
+    async with admitted(context, cost):
+        try:
+            run = await plan.run(context, env, variables)
+        except Fallback:
+            run = None
+        except Exception as error:
+            if is_database_unavailable(error):
+                raise
+            log.warning("planned read failed; answering on the general path", exc_info=True)
+            run = None
+    if run is None:
+        context.prepaid_bucket = bucket
+        return None
+    context.compiled = True
+    context.returned_objects = run.objects[0]
+    extensions: dict[str, Any] = {"cost": cost_extension(cost, run.data, context)}
+    if bucket is not None:
+        extensions["rateLimit"] = bucket.as_extension()
+    errors = [contract_error(e, context.request_id) for e in run.errors]
+    return ExecutionResult(data=run.data, errors=errors or None, extensions=extensions)
