@@ -306,12 +306,14 @@ def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Any:
 
         return enum
     if type_.name in ("String", "Boolean"):
+        # Only the type's own values pass as they are: a String field's True is "true".
+        kind = str if type_.name == "String" else bool
 
         def plain(value: Any) -> Any:
-            return value if value.__class__ in (str, bool) else serialize(value)
+            return value if value.__class__ is kind else serialize(value)
 
         # Values that pass as they are: the generated code (codegen.py) skips the call.
-        plain.passes = "{v}.__class__ is " + ("_str" if type_.name == "String" else "_bool")  # type: ignore[attr-defined]
+        plain.passes = "{v}.__class__ is " + ("_str" if kind is str else "_bool")  # type: ignore[attr-defined]
         return plain
     if type_.name == "Int":
 
