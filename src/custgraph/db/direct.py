@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Executable
 
-from custgraph.db.types import UTCDateTime
+from custgraph.db.types import Cents, UTCDateTime
 
 DIRECT_OPTION = "custgraph_direct"
 
@@ -50,6 +51,11 @@ class DirectRow(tuple[Any, ...]):
     @property
     def _mapping(self) -> dict[str, Any]:
         return dict(zip(self._fields, self, strict=True))
+
+
+def _hundredths(value: Any) -> Decimal | None:
+    """Cents.process_result_value, called directly: a list page converts hundreds."""
+    return None if value is None else Decimal(value).scaleb(-2)
 
 
 def _row_class(fields: tuple[str, ...]) -> type[DirectRow]:
@@ -102,6 +108,9 @@ def compile_direct(statement: Any, dialect: Dialect) -> Compiled:
     for position, column in enumerate(columns):
         if isinstance(column[3], UTCDateTime) and dialect.driver == "asyncpg":
             continue  # asyncpg reads timestamptz as aware UTC datetimes already
+        if isinstance(column[3], Cents):
+            results.append((position, _hundredths))  # without SQLAlchemy's wrapper
+            continue
         process = column[3]._cached_result_processor(dialect, None)
         if process is not None:
             results.append((position, process))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from custgraph.db import json_codec
 from custgraph.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -52,7 +53,7 @@ def create_engine(
     On SQLite, write transactions also begin IMMEDIATE.
     """
     url = settings.database_url
-    kwargs: dict[str, Any] = {"echo": settings.db_echo}
+    kwargs: dict[str, Any] = {"echo": settings.db_echo, "json_deserializer": json_codec.loads}
     if is_sqlite(url):
         if not pooled:
             kwargs["poolclass"] = NullPool
