@@ -74,6 +74,7 @@ class RootCustomers(RootField):
                 kwargs.get("filter"),
                 kwargs.get("sort"),
                 keys_only=self._written_whole(run),
+                with_total=self.plan.wants_count,
             )
         except GraphQLError as error:
             raise Fallback from error  # the general path reports the bad argument

@@ -157,7 +157,9 @@ ROW_TYPES = frozenset(TABLES)
 
 
 def layout_matches(type_name: str, row: Any) -> bool:
-    return tuple(row._fields) == LAYOUTS[type_name]
+    """The row starts with its table's columns in order (a list page may add its total)."""
+    layout = LAYOUTS[type_name]
+    return tuple(row._fields[: len(layout)]) == layout
 
 
 def column_reader(type_name: str, column: str) -> Accessor:

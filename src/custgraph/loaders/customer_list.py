@@ -145,6 +145,9 @@ class CustomerPage:
     sort: str
     has_next_page: bool
     has_previous_page: bool
+    # The list's total, when the page statement was asked for it (`with_total`) and
+    # returned rows; otherwise count_customers() gives it.
+    total: int | None = None
 
     def cursor(self, index: int) -> str:
         """The cursor of the row at `index`: made only when asked for, since most
@@ -176,14 +179,17 @@ async def fetch_customer_page(
     after: str | None,
     before: str | None,
     keys_only: bool = False,
+    with_total: bool = False,
 ) -> CustomerPage:
     """One page of customers in a stable total order (the sort, then id); with
-    `keys_only`, its rows hold only KEY_COLUMNS."""
+    `keys_only`, its rows hold only KEY_COLUMNS. With `with_total`, the same statement
+    counts the list too (a last column): one round trip instead of two."""
     key = SORT_KEYS[sort]
     if flt.search:
         await reader.prefer_custom_plans()
     conditions = filter_conditions(flt, reader.dialect)
     if conditions:
+        total = (_total(conditions),) if with_total else ()
         ordered = tuple_(*key.expressions, c.id)
         columns = (*key.expressions, c.id)
         if after is not None:
@@ -194,7 +200,7 @@ async def fetch_customer_page(
             conditions.append(ordered > bound if descending else ordered < bound)
         reverse = descending != backward  # read from the end when paging backwards
         order_by = [e.desc() if reverse else e.asc() for e in (*key.expressions, c.id)]
-        selected = KEY_COLUMNS if keys_only else (customers,)
+        selected = (*(KEY_COLUMNS if keys_only else (customers,)), *total)
         statement = select(*selected).where(and_(True, *conditions)).order_by(*order_by)
         rows = list(await reader.all(statement.limit(size + 1)))
     else:
@@ -204,9 +210,16 @@ async def fetch_customer_page(
                 values = _position(cursor, sort, key, name)
                 params.update((f"{name}_{i}", v) for i, v in enumerate(values))
         statement = _unfiltered_page(
-            sort, descending, backward, after is not None, before is not None, keys_only
+            sort,
+            descending,
+            backward,
+            after is not None,
+            before is not None,
+            keys_only,
+            with_total,
         )
         rows = list(await reader.all(statement, params))
+    counted = int(rows[0][-1]) if with_total and rows else None
     more = len(rows) > size
     rows = rows[:size]
     if backward:
@@ -216,12 +229,26 @@ async def fetch_customer_page(
         sort=sort,
         has_next_page=more if not backward else before is not None,
         has_previous_page=more if backward else after is not None,
+        total=counted,
     )
+
+
+def _total(conditions: list[ColumnElement[bool]]) -> Any:
+    """The list's count as a column of its page statement (computed once, not per row:
+    it refers to nothing of the outer row)."""
+    counted = select(func.count()).select_from(customers).where(and_(True, *conditions))
+    return counted.correlate(None).scalar_subquery().label("custgraph_total")
 
 
 @cache
 def _unfiltered_page(
-    sort: str, descending: bool, backward: bool, after: bool, before: bool, keys_only: bool
+    sort: str,
+    descending: bool,
+    backward: bool,
+    after: bool,
+    before: bool,
+    keys_only: bool,
+    with_total: bool,
 ) -> Select[Any]:
     """The page statement of the plain list (no search, no filter) of one shape, with
     its limit and keyset positions as parameters: the admin console's first screen and
@@ -237,8 +264,9 @@ def _unfiltered_page(
             conditions.append(ordered > bound if beyond else ordered < bound)
     reverse = descending != backward  # read from the end when paging backwards
     order_by = [e.desc() if reverse else e.asc() for e in columns]
+    total = (_total([]),) if with_total else ()
     return direct(
-        select(*(KEY_COLUMNS if keys_only else (customers,)))
+        select(*(KEY_COLUMNS if keys_only else (customers,)), *total)
         .where(and_(True, *conditions))
         .order_by(*order_by)
         .limit(bindparam("limit", type_=Integer()))

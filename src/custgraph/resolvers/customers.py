@@ -68,6 +68,7 @@ async def load_customer_page(
     filter: CustomerFilter | None,
     sort: CustomerSort | None,
     keys_only: bool = False,
+    with_total: bool = False,
 ) -> tuple[CustomerPage, Callable[[], Awaitable[int]]]:
     """One `customers` page and its lazy total; shared by the resolver and compiled reads
     (which ask for `keys_only` rows when the database writes the customers)."""
@@ -84,9 +85,12 @@ async def load_customer_page(
         after=after,
         before=before,
         keys_only=keys_only,
+        with_total=with_total,
     )
 
     async def count() -> int:
+        if page.total is not None:
+            return page.total
         return await count_customers(reader, list_filter)
 
     return page, count
