@@ -243,18 +243,12 @@ def _connection(relation: NewestFirst, n: int, parameter: int, env: Env) -> tupl
         if what == TOTAL_COUNT:
             count = f"(SELECT count(*) FROM {_name(table)} s WHERE s.{_PARENT} = k.id)::text"
             parts.append((count, False))
-        elif what == NODES:
-            row = render_object(sub, t, env)
+        elif what in (NODES, EDGES):
+            item = render_object(sub, t, env) if what == NODES else _edge(sub, t, env)
             parts.append((_list(r, len(aggregates)), False))
-            aggregates.append(row.sql)
-            checks += row.checks
-            objects.append(f"{r}.c * {row.objects}")
-        elif what == EDGES:
-            edge = _edge(sub, t, env)
-            parts.append((_list(r, len(aggregates)), False))
-            aggregates.append(edge.sql)
-            checks += edge.checks
-            objects.append(f"{r}.c * {edge.objects}")
+            aggregates.append(item.sql)
+            checks += item.checks
+            objects.append(f"{r}.c * {item.objects}")
         elif what == PAGE_INFO:
             parts.append((_page_info(sub, more), False))
             objects.append("1")
