@@ -6,10 +6,13 @@ rows in Python at all: the level's statement, run through a per-request loader f
 customers of the level at once, writes each relation's answer as JSON text
 (json_render.py) and the builder puts it in place as an `orjson.Fragment`. All such
 relations of a level share the statement, so a detail read runs one statement below the
-customer instead of six, and no Python runs per order, entry or note.
+customer instead of six, and no Python runs per order, entry or note. When the customers'
+own fields need no Python either, the statement writes the whole customers
+(`WholeObjects`) and no builder runs for them.
 
 The rows path (relations.py) stays behind each relation: it answers when a page is asked
-`after` a cursor, and on SQLite, where such statements are slow (see bench/README.md).
+`after` a cursor, and on SQLite, where such statements are slow (the peer harness's
+README, `../shared/bench/README.md`, measured one JSON-writing statement there).
 """
 
 from __future__ import annotations
