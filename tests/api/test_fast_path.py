@@ -318,3 +318,17 @@ async def test_a_root_that_falls_back_leaves_no_connection_checked_out(
         assert fast == slow and not compiled
     await asyncio.sleep(0.2)  # what an orphaned root would still be doing
     assert pool.checkedout() == 0
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{"first": "many"}, {"first": 10**12}, {"first": -1}, {"first": None}, {}],
+)
+async def test_a_planned_document_with_bad_variables_answers_as_the_pipeline(
+    paths: TwoPaths, variables: dict[str, Any]
+) -> None:
+    query = """query Vars($first: Int!) { customers(first: $first) { totalCount
+        nodes { reference orders(first: $first) { nodes { reference } } } } }"""
+    assert await paths.same(query, {"first": 3})  # answered by its plan: now remembered
+    fast, slow, _ = await paths.both(query, variables)
+    assert fast == slow
