@@ -383,6 +383,14 @@ def hostile_requests() -> list[tuple[str, dict[str, Any]]]:
         {"id": _b64("Customer:\x001")},
     )
     q("lone surrogate in search", SEARCH, {"s": "\ud800"})
+    # A NUL written as a GraphQL escape: the request text holds none, the value does.
+    for where in ("email", "password"):
+        q(
+            f"escaped NUL in a login's {where}",
+            'mutation { customerLogin(input: {email: "a@b.example", password: "pw"})'
+            " { userErrors { code } } }".replace(f'{where}: "', f'{where}: "\\u0000'),
+        )
+    q("escaped NUL in a search literal", '{ customers(search: "ab\\u0000") { totalCount } }')
     for text in (
         "'; DROP TABLE customers; --",
         "%' OR 1=1 --",

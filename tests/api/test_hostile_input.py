@@ -53,6 +53,17 @@ async def test_nul_characters_are_refused_before_anything_runs(
         headers=auth,
     )
     assert [e["extensions"]["code"] for e in literal.json()["errors"]] == ["BAD_REQUEST"]
+    # Anonymous, in a sign-in: it reached PostgreSQL and failed there with a 500.
+    login = await http.post(
+        "/graphql",
+        json={
+            "query": 'mutation { customerLogin(input: {email: "a\\u0000@b.example",'
+            ' password: "pw"}) { userErrors { code } } }'
+        },
+    )
+    errors = login.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["BAD_REQUEST"]
+    assert "NUL" in errors[0]["message"]
 
 
 async def test_one_failing_field_leaves_the_rest_of_the_request_served(

@@ -26,6 +26,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionResult
 
 from custgraph.schema.errors import ErrorCode
+from custgraph.schema.nul_strings import NoNulInStrings
 
 Figures = Callable[[ValidationContext], dict[str, Any]]
 
@@ -136,8 +137,10 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         settings = context.context.settings
         context.parse_options["max_tokens"] = settings.max_tokens
-        context.validation_rules = context.validation_rules + limit_rules(
-            settings.max_query_depth, settings.max_aliases
+        context.validation_rules = (
+            context.validation_rules
+            + limit_rules(settings.max_query_depth, settings.max_aliases)
+            + (NoNulInStrings,)
         )
         yield
 
