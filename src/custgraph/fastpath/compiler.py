@@ -305,9 +305,10 @@ def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Any:
             return serialize(value) if name is None else name
 
         return enum
-    if type_.name in ("String", "Boolean"):
-        # Only the type's own values pass as they are: a String field's True is "true".
-        kind = str if type_.name == "String" else bool
+    if type_.name in ("String", "ID", "Boolean"):
+        # Only the type's own values pass as they are: a String field's True is "true"
+        # (an ID's text passes as it is, its number becomes text).
+        kind = bool if type_.name == "Boolean" else str
 
         def plain(value: Any) -> Any:
             return value if value.__class__ is kind else serialize(value)

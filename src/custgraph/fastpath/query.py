@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, GraphQLField, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLField,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    ValueNode,
+    VariableNode,
+)
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema import Schema
 from strawberry.types.arguments import convert_arguments
@@ -54,15 +65,25 @@ class RootCustomers(RootField):
     node: FieldNode
     plan: ConnectionPlan
     schema: Schema
+    # The arguments made once when the document writes them all out (no variables).
+    fixed: dict[str, Any] | None = dataclasses.field(default=None, init=False)
 
-    async def resolve(self, run: Run) -> Any:
+    def arguments(self, run: Run) -> dict[str, Any]:
+        if self.fixed is not None:
+            return self.fixed
         raw = get_argument_values(self.definition, self.node, run.variables)
-        kwargs = convert_arguments(
+        kwargs: dict[str, Any] = convert_arguments(
             raw,
             self.field.arguments,
             scalar_registry=self.schema.schema_converter.scalar_registry,
             config=self.schema.config,
         )
+        if not any(_uses_variables(a.value) for a in self.node.arguments or ()):
+            self.fixed = kwargs  # only read afterwards (the list filter is built from it)
+        return kwargs
+
+    async def resolve(self, run: Run) -> Any:
+        kwargs = self.arguments(run)
         try:
             page, count = await load_customer_page(
                 run.context,
@@ -96,6 +117,16 @@ class RootCustomers(RootField):
         return bool(plans) and all(
             p.whole is not None and p.whole.level.arguments(run) is not None for p in plans
         )
+
+
+def _uses_variables(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_uses_variables(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_uses_variables(f.value) for f in value.fields)
+    return False
 
 
 @dataclass
