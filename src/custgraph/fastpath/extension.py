@@ -11,10 +11,8 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from custgraph.auth.principal import PrincipalKind
-from custgraph.db.availability import is_database_unavailable
 from custgraph.fastpath.compiler import NotCompilable
-from custgraph.fastpath.plan import Fallback
-from custgraph.fastpath.planned import remember
+from custgraph.fastpath.planned import remember, run_plan
 from custgraph.fastpath.query import QueryPlan, compile_query
 from custgraph.fastpath.rows import Env
 
@@ -48,19 +46,9 @@ class CompiledReads(SchemaExtension):
         plan = _plan(execution, env, context.reader.dialect)
         if plan is None:
             return None
-        try:
-            run = await plan.run(context, env, execution.variables)
-        except Fallback:
+        run = await run_plan(plan, context, env, execution.variables)
+        if run is None:
             return None
-        except Exception as error:
-            if is_database_unavailable(error):
-                raise  # the general path would only wait on the same database again
-            # A bug of the compiled path must not cost the caller the answer: the general
-            # path answers (and reports a real failure its own way).
-            log.warning("compiled read failed; answering on the general path", exc_info=True)
-            return None
-        context.compiled = True
-        context.returned_objects = run.objects[0]
         remember(
             execution.query, execution.operation_name, execution.graphql_document, plan.operation
         )

@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Date, Integer, SmallInteger,
 
 from custgraph.db.types import Cents, UTCDateTime
 from custgraph.fastpath.plan import CHILD, LEAF, TYPENAME, Child, Leaf, ObjectPlan
-from custgraph.fastpath.rows import LAYOUTS, TABLES, Env
+from custgraph.fastpath.rows import TABLES, Env
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
@@ -95,15 +95,6 @@ def render_object(
     return Rendered(concat(parts), checks, objects)
 
 
-def _column(table: Any, index: int) -> Column[Any]:
-    column: Column[Any] = table.c[LAYOUTS[_type_of(table)][index]]
-    return column
-
-
-def _type_of(table: Any) -> str:
-    return next(name for name, t in TABLES.items() if t is table)
-
-
 def _leaf(leaf: Leaf, table: Any, alias: str, env: Env) -> tuple[str, list[str]]:
     written = getattr(leaf.read, "json_sql", None)
     if written is not None:
@@ -115,7 +106,7 @@ def _leaf(leaf: Leaf, table: Any, alias: str, env: Env) -> tuple[str, list[str]]
     index = getattr(leaf.read, "column_index", None)
     computed: Callable[[str, Env], str] | None = getattr(leaf.read, "sql", None)
     if index is not None:
-        column = _column(table, index)
+        column: Column[Any] = table.columns[index]  # LAYOUTS are the table's columns in order
         value, column_type, may_be_null = f"{alias}.{column.name}", column.type, column.nullable
     elif computed is not None:
         value, column_type, may_be_null = computed(alias, env), String(), False

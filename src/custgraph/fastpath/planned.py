@@ -26,7 +26,8 @@ from graphql import DocumentNode, OperationDefinitionNode
 from strawberry.types import ExecutionResult
 
 from custgraph.db.availability import is_database_unavailable
-from custgraph.fastpath.plan import Fallback
+from custgraph.fastpath.plan import Fallback, Run
+from custgraph.fastpath.query import QueryPlan
 from custgraph.fastpath.rows import Env
 from custgraph.ratelimit.extension import cost_extension, requested_cost, take_bucket
 from custgraph.schema.admission import admitted
@@ -39,6 +40,24 @@ _SIZE = 256
 _answered: OrderedDict[tuple[str, str | None], tuple[DocumentNode, OperationDefinitionNode]] = (
     OrderedDict()
 )
+
+
+async def run_plan(plan: QueryPlan, context: Any, env: Env, variables: Any) -> Run | None:
+    """The plan's run; None when the general path must answer instead."""
+    try:
+        run = await plan.run(context, env, variables)
+    except Fallback:
+        return None
+    except Exception as error:
+        if is_database_unavailable(error):
+            raise  # the general path would only wait on the same database again
+        # A bug of the compiled path must not cost the caller the answer: the general
+        # path answers (and reports a real failure its own way).
+        log.warning("compiled read failed; answering on the general path", exc_info=True)
+        return None
+    context.compiled = True
+    context.returned_objects = run.objects[0]
+    return run
 
 
 def remember(
@@ -83,20 +102,10 @@ async def answer_planned(
             context.prepaid_bucket = bucket
             return None
     async with admitted(context, cost):
-        try:
-            run = await plan.run(context, env, variables)
-        except Fallback:
-            run = None
-        except Exception as error:
-            if is_database_unavailable(error):
-                raise
-            log.warning("planned read failed; answering on the general path", exc_info=True)
-            run = None
+        run = await run_plan(plan, context, env, variables)
     if run is None:
         context.prepaid_bucket = bucket
         return None
-    context.compiled = True
-    context.returned_objects = run.objects[0]
     extensions: dict[str, Any] = {"cost": cost_extension(cost, run.data, context)}
     if bucket is not None:
         extensions["rateLimit"] = bucket.as_extension()
