@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
+from custgraph.auth.staff_sessions import StaffSessions
 from custgraph.schema.admission import ExecutionBudget
 from custgraph.schema.build import Schema
 from custgraph.settings import Settings
@@ -22,3 +23,4 @@ class AppState:
     graphiql_page: Callable[[str], Response]
     # None when the settings set no budget.
     execution_budget: ExecutionBudget | None = None
+    staff_sessions: StaffSessions = field(default_factory=StaffSessions)

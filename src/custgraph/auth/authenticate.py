@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, bindparam, select, update
+from sqlalchemy import BigInteger, Text, bindparam, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from custgraph.auth.api_keys import secret_matches, split_api_key
@@ -16,6 +17,7 @@ from custgraph.auth.principal import (
     Principal,
     PrincipalKind,
 )
+from custgraph.auth.staff_sessions import STATE_SQL, RememberedSession, StaffSessions
 from custgraph.auth.tokens import InvalidToken, looks_like_jwt, read_token
 from custgraph.db.direct import direct
 from custgraph.db.models import ApiKey, Customer, Role, StaffUser
@@ -49,8 +51,10 @@ async def authenticate(
     secret: str,
     authorization: str | None,
     client_address: str | None,
+    sessions: StaffSessions | None = None,
 ) -> Principal:
-    """The principal of a request; its lookups run on the request's read connection."""
+    """The principal of a request; its lookups run on the request's read connection.
+    A staff session looked up is remembered in `sessions` (see auth/staff_sessions.py)."""
     if not authorization:
         return Principal(kind=PrincipalKind.ANONYMOUS, client_address=client_address)
     scheme, _, credentials = authorization.partition(" ")
@@ -63,44 +67,89 @@ async def authenticate(
         except InvalidToken:
             raise AuthenticationFailed("The token is invalid or has expired.") from None
         if claims.kind == "staff":
-            return await _staff(reader, claims.subject_id, claims.token_version, client_address)
+            return await _staff(
+                reader, claims.subject_id, claims.token_version, client_address, sessions
+            )
         return await _customer(reader, claims.subject_id, claims.token_version, client_address)
     return await _api_key(reader, engine, credentials, client_address)
 
 
+def remembered_staff(
+    secret: str,
+    authorization: str | None,
+    client_address: str | None,
+    sessions: StaffSessions,
+) -> tuple[Principal, RememberedSession] | None:
+    """The principal of a staff token's session as last looked up, and the session; None
+    when there is nothing remembered to go by (then `authenticate`). The principal holds
+    only once a statement of the request has confirmed the session."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not looks_like_jwt(credentials):
+        return None
+    try:
+        claims = read_token(secret, credentials)
+    except InvalidToken:
+        return None  # authenticate words the refusal
+    if claims.kind != "staff":
+        return None
+    session = sessions.get(claims.subject_id, claims.token_version)
+    if session is None:
+        return None
+    principal = replace(session.principal, client_address=client_address)
+    return principal, session
+
+
 # Built once: building the statement per request cost as much as running it.
+_STAFF_COLUMNS = (
+    StaffUser.id,
+    StaffUser.email,
+    StaffUser.first_name,
+    StaffUser.last_name,
+    StaffUser.role,
+    StaffUser.is_active,
+    StaffUser.token_version,
+    Role.permissions,
+)
 _STAFF_SESSION = direct(
-    select(
-        StaffUser.id,
-        StaffUser.email,
-        StaffUser.first_name,
-        StaffUser.last_name,
-        StaffUser.role,
-        StaffUser.is_active,
-        StaffUser.token_version,
-        Role.permissions,
-    )
+    select(*_STAFF_COLUMNS)
+    .join(Role, Role.name == StaffUser.role)
+    .where(StaffUser.id == bindparam("staff_id", type_=BigInteger()))
+)
+# Where the session can be confirmed later by a statement carrying a check (PostgreSQL,
+# on the driver), the look-up also reads the row's text to compare it with.
+_STAFF_SESSION_WITH_STATE = direct(
+    select(*_STAFF_COLUMNS, literal_column(STATE_SQL, Text()).label("state"))
     .join(Role, Role.name == StaffUser.role)
     .where(StaffUser.id == bindparam("staff_id", type_=BigInteger()))
 )
 
 
 async def _staff(
-    reader: Reader, staff_id: int, token_version: int, client_address: str | None
+    reader: Reader,
+    staff_id: int,
+    token_version: int,
+    client_address: str | None,
+    sessions: StaffSessions | None,
 ) -> Principal:
-    rows = await reader.all(_STAFF_SESSION, {"staff_id": staff_id})
+    remembering = sessions is not None and reader.can_carry
+    statement = _STAFF_SESSION_WITH_STATE if remembering else _STAFF_SESSION
+    rows = await reader.all(statement, {"staff_id": staff_id})
     row = rows[0] if rows else None
     if row is None or not row.is_active or row.token_version != token_version:
         raise AuthenticationFailed("The token is invalid or has expired.")
     name = f"{row.first_name} {row.last_name}".strip() or row.email
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.STAFF,
         id=row.id,
         label=name,
         role=row.role,
         permissions=_permissions(row.permissions),
-        client_address=client_address,
     )
+    if remembering:
+        assert sessions is not None
+        sessions.remember(RememberedSession(principal, token_version, row.state))
+    return replace(principal, client_address=client_address)
 
 
 async def _customer(
@@ -162,4 +211,4 @@ async def _api_key(
     )
 
 
-__all__ = ["ANONYMOUS", "AuthenticationFailed", "authenticate"]
+__all__ = ["ANONYMOUS", "AuthenticationFailed", "authenticate", "remembered_staff"]

@@ -97,14 +97,13 @@ async def answer_planned(
         return None
     bucket = None
     if settings.rate_limit_enabled:
-        bucket = await take_bucket(context, cost)
+        # Kept on the context: whatever answers this request from here has been paid for.
+        bucket = context.prepaid_bucket = await take_bucket(context, cost)
         if not bucket.accepted:
-            context.prepaid_bucket = bucket
             return None
     async with admitted(context, cost):
         run = await run_plan(plan, context, env, variables)
     if run is None:
-        context.prepaid_bucket = bucket
         return None
     extensions: dict[str, Any] = {"cost": cost_extension(cost, run.data, context)}
     if bucket is not None:

@@ -16,7 +16,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from custgraph.auth.authenticate import AuthenticationFailed, authenticate
+from custgraph.auth.authenticate import AuthenticationFailed, authenticate, remembered_staff
+from custgraph.auth.principal import Principal
+from custgraph.auth.staff_sessions import CHECK_SQL
 from custgraph.context import Context
 from custgraph.db.availability import (
     DatabaseUnavailable,
@@ -222,6 +224,33 @@ class GraphQLEndpoint:
             record_of(request.scope).statements = reader.statement_count
             await reader.close()
 
+    async def _authenticate(self, request: Request, reader: Reader) -> Principal:
+        settings = self.state.settings
+        try:
+            return await authenticate(
+                reader,
+                self.state.engine,
+                settings.secret_key.get_secret_value(),
+                request.headers.get("authorization"),
+                request.client.host if request.client else None,
+                self.state.staff_sessions,
+            )
+        except AuthenticationFailed as error:
+            raise RequestError(
+                401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
+            ) from None
+
+    def _context(self, request_id: str, principal: Principal, reader: Reader) -> Context:
+        return Context(
+            request_id=request_id,
+            principal=principal,
+            settings=self.state.settings,
+            engine=self.state.engine,
+            session_factory=self.state.session_factory,
+            reader=reader,
+            execution_budget=self.state.execution_budget,
+        )
+
     async def _execute(
         self, request: Request, request_id: str, media_type: str, reader: Reader
     ) -> Response:
@@ -230,28 +259,21 @@ class GraphQLEndpoint:
         record.operation = operation_name(graphql_request.query, graphql_request.operation_name)
         record.operation_type = operation_type(graphql_request.query, record.operation)
         settings = self.state.settings
-        try:
-            principal = await authenticate(
-                reader,
-                self.state.engine,
+        remembered = None
+        if reader.can_carry:
+            remembered = remembered_staff(
                 settings.secret_key.get_secret_value(),
                 request.headers.get("authorization"),
                 request.client.host if request.client else None,
+                self.state.staff_sessions,
             )
-        except AuthenticationFailed as error:
-            raise RequestError(
-                401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
-            ) from None
-        record.principal_key = principal.key
-        context = Context(
-            request_id=request_id,
-            principal=principal,
-            settings=settings,
-            engine=self.state.engine,
-            session_factory=self.state.session_factory,
-            reader=reader,
-            execution_budget=self.state.execution_budget,
-        )
+        if remembered is None:
+            principal = await self._authenticate(request, reader)
+        else:
+            # Confirmed by the first statement, or looked up after all (auth/staff_sessions.py).
+            principal, session = remembered
+            reader.carry(CHECK_SQL, session.check_arguments)
+        context = self._context(request_id, principal, reader)
         # A query its plan answered before skips Strawberry's pipeline (fastpath/planned.py).
         result = await answer_planned(
             self.state.schema,
@@ -260,6 +282,20 @@ class GraphQLEndpoint:
             graphql_request.variables,
             graphql_request.operation_name,
         )
+        if remembered is not None:
+            reader.stop_carrying()
+            if reader.carried_answer is not True:
+                if reader.carried_answer is False:
+                    self.state.staff_sessions.forget(session)
+                current = await self._authenticate(request, reader)
+                if current != principal:
+                    # Answered for who the caller was: answer again for who they are now
+                    # (the request has paid its rate limit already).
+                    paid = context.prepaid_bucket
+                    context = self._context(request_id, current, reader)
+                    context.prepaid_bucket = paid
+                    result = None
+        record.principal_key = context.principal.key
         try:
             if result is None:
                 result = await self.state.schema.execute(
