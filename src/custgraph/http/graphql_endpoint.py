@@ -285,8 +285,8 @@ class GraphQLEndpoint:
         if remembered is not None:
             reader.stop_carrying()
             if reader.carried_answer is not True:
-                if reader.carried_answer is False:
-                    self.state.staff_sessions.forget(session)
+                # Changed, or not confirmed: the look-up remembers it again if it holds.
+                self.state.staff_sessions.forget(session)
                 current = await self._authenticate(request, reader)
                 if current != principal:
                     # Answered for who the caller was: answer again for who they are now
