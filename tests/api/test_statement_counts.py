@@ -57,3 +57,21 @@ async def test_order_lines_under_a_list_are_loaded_in_one_statement(
     small = await _statements(seeded, gql, query, {"first": 5})
     large = await _statements(seeded, gql, query, {"first": 60})
     assert small == large == 4  # principal, page, orders, lines
+
+
+async def test_a_compiled_list_page_reads_only_the_columns_its_fields_need(
+    seeded: SeededWorld, gql: GraphQLClient
+) -> None:
+    query = """{ customers(first: 3) {
+        edges { cursor node { displayName tags orders { totalCount } } } } }"""
+    with recorded(seeded.app.state.engine) as log:
+        answer = (await gql(query)).ok()
+    assert len(answer["customers"]["edges"]) == 3
+    page = next(s for s in log.statements if "ORDER BY customers.reference" in s)
+    # Read: what displayName falls back on, tags, the id the orders hang on, the keys.
+    for column in ("first_name", "last_name", "company", "reference", "tags", "id"):
+        assert f"customers.{column}," in page
+    # Not read: in place, as NULL (a column keeps its position).
+    for column in ("password_hash", "search_text", "date_of_birth", "mfa_phone"):
+        assert f"customers.{column}" not in page
+        assert f"NULL AS {column}" in page

@@ -13,6 +13,7 @@ would (money from hundredths, timestamps as UTC).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -130,7 +131,10 @@ def compile_direct(statement: Any, dialect: Dialect) -> Compiled:
     )
 
 
-_COMPILED: dict[int, tuple[Executable, Compiled]] = {}
+# By statement id; bounded, as the statements built per list shape are (their caches
+# are bounded too): an evicted statement is compiled again if it comes back.
+_COMPILED: OrderedDict[int, tuple[Executable, Compiled]] = OrderedDict()
+_COMPILED_KEPT = 1024
 
 
 def compiled_for(statement: Any, dialect: Dialect) -> Compiled | None:
@@ -142,6 +146,8 @@ def compiled_for(statement: Any, dialect: Dialect) -> Compiled | None:
     if known is not None and known[0] is statement:
         return known[1]
     made = compile_direct(statement, dialect)
-    # The statement is kept with its compilation, so that its id is never reused.
+    # The statement is kept with its compilation, so that its id is not reused meanwhile.
     _COMPILED[id(statement)] = (statement, made)
+    if len(_COMPILED) > _COMPILED_KEPT:
+        _COMPILED.popitem(last=False)
     return made

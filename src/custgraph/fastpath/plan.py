@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from graphql import FieldNode, GraphQLError
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    VariableNode,
+)
 
 from custgraph.fastpath.rows import ROW_TYPES, Accessor, Env, layout_matches
 
@@ -349,3 +356,32 @@ def _spread(
         n = len(page.rows)
         completed[i][key] = values[offset : offset + n]
         offset += n
+
+
+def arguments_use_variables(node: FieldNode) -> bool:
+    """Whether a field's arguments depend on the request's variables (else a plan may
+    convert them once)."""
+    return any(_uses_variables(a.value) for a in node.arguments or ())
+
+
+def _uses_variables(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_uses_variables(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_uses_variables(f.value) for f in value.fields)
+    return False
+
+
+def columns_read(plan: ObjectPlan) -> frozenset[str] | None:
+    """The columns of its source rows a plan reads, the id always (cursors, relations);
+    None when a field's accessor does not declare them (`rows.reads`)."""
+    columns = {"id"}
+    for f in plan.fields:
+        if f.kind is not TYPENAME and f.kind is not FORBIDDEN and f.kind is not LOADED:
+            declared = getattr(getattr(f, "read", None), "columns", None)
+            if declared is None:
+                return None
+            columns.update(declared)
+    return frozenset(columns)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from graphql import (
@@ -12,11 +13,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLField,
-    ListValueNode,
-    ObjectValueNode,
     OperationDefinitionNode,
-    ValueNode,
-    VariableNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema import Schema
@@ -33,6 +30,8 @@ from custgraph.fastpath.plan import (
     ObjectPlan,
     Page,
     Run,
+    arguments_use_variables,
+    columns_read,
     complete_connections,
     complete_objects,
 )
@@ -78,7 +77,7 @@ class RootCustomers(RootField):
             scalar_registry=self.schema.schema_converter.scalar_registry,
             config=self.schema.config,
         )
-        if not any(_uses_variables(a.value) for a in self.node.arguments or ()):
+        if not arguments_use_variables(self.node):
             self.fixed = kwargs  # only read afterwards (the list filter is built from it)
         return kwargs
 
@@ -94,7 +93,7 @@ class RootCustomers(RootField):
                 kwargs.get("search"),
                 kwargs.get("filter"),
                 kwargs.get("sort"),
-                keys_only=self._written_whole(run),
+                columns=frozenset() if self._written_whole(run) else self.columns,
                 with_total=self.plan.wants_count,
             )
         except GraphQLError as error:
@@ -107,26 +106,31 @@ class RootCustomers(RootField):
         done = await complete_connections(self.plan, pages, [(self.key,)], run, counts)
         return done[0]
 
-    def _written_whole(self, run: Run) -> bool:
-        """Whether every customer object of the page is written by the database (then
-        the page's rows need only their keys, for the cursors)."""
+    @cached_property
+    def columns(self) -> frozenset[str] | None:
+        """The customer columns the page's objects read (None: all of them)."""
+        read: set[str] = set()
+        for plan in self._node_plans():
+            columns = columns_read(plan)
+            if columns is None:
+                return None
+            read |= columns
+        return frozenset(read)
+
+    def _node_plans(self) -> list[ObjectPlan]:
         plans = [sub for _, what, sub in self.plan.fields if what == NODES]
         for _, what, sub in self.plan.fields:
             if what == EDGES:
                 plans += [node for _, part, node in sub.fields if part == "node"]
+        return plans
+
+    def _written_whole(self, run: Run) -> bool:
+        """Whether every customer object of the page is written by the database (then
+        the page's rows need only their keys, for the cursors)."""
+        plans = self._node_plans()
         return bool(plans) and all(
             p.whole is not None and p.whole.level.arguments(run) is not None for p in plans
         )
-
-
-def _uses_variables(value: ValueNode) -> bool:
-    if isinstance(value, VariableNode):
-        return True
-    if isinstance(value, ListValueNode):
-        return any(_uses_variables(v) for v in value.values)
-    if isinstance(value, ObjectValueNode):
-        return any(_uses_variables(f.value) for f in value.fields)
-    return False
 
 
 @dataclass
@@ -136,12 +140,23 @@ class RootCustomer(RootField):
     node: FieldNode
     plan: ObjectPlan
 
-    async def resolve(self, run: Run) -> Any:
+    # The id decoded once when the document writes it out (no variables).
+    fixed: int | None = dataclasses.field(default=None, init=False)
+
+    def customer_id(self, run: Run) -> int:
+        if self.fixed is not None:
+            return self.fixed
         raw = get_argument_values(self.definition, self.node, run.variables)
         try:
             customer_id = decode_id_of("Customer", raw["id"])
         except GraphQLError as error:
             raise Fallback from error
+        if not arguments_use_variables(self.node):
+            self.fixed = customer_id
+        return customer_id
+
+    async def resolve(self, run: Run) -> Any:
+        customer_id = self.customer_id(run)
         if self.plan.whole is not None:
             written = await self.plan.whole.load([customer_id], run)
             if written is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +19,7 @@ from custgraph.fastpath.plan import (
     Path,
     Relation,
     Run,
+    arguments_use_variables,
     complete_connections,
     complete_objects,
 )
@@ -83,14 +85,22 @@ class NewestFirst(Relation):
     node: FieldNode
     plan: ConnectionPlan
 
+    # The request made once when the document writes the arguments out (no variables).
+    fixed: tuple[int, Any, bool] | None = dataclasses.field(default=None, init=False)
+
     def page_request(self, run: Run) -> tuple[int, Any, bool]:
         """Page size, keyset position and whether a cursor was given."""
+        if self.fixed is not None:
+            return self.fixed
         arguments = get_argument_values(self.field, self.node, run.variables)
         try:
             size, position = page_request(arguments.get("first"), arguments.get("after"))
         except Exception as error:
             raise Fallback from error  # the general path reports the bad argument
-        return size, position, arguments.get("after") is not None
+        request = (size, position, arguments.get("after") is not None)
+        if not arguments_use_variables(self.node):
+            self.fixed = request
+        return request
 
     def batch_key(self, run: Run) -> Any:
         size, position, _ = self.page_request(run)

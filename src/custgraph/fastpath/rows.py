@@ -33,7 +33,20 @@ class Env:
 Accessor = Callable[[Any, Env], Any]
 
 
+def reads(*columns: str) -> Callable[[Accessor], Accessor]:
+    """Declare the row columns an accessor reads: a list page selects only the columns
+    its plan's accessors read (`columns_read` in plan.py); an accessor that does not
+    declare them has the page select every column."""
+
+    def mark(read: Accessor) -> Accessor:
+        read.columns = columns  # type: ignore[attr-defined]
+        return read
+
+    return mark
+
+
 def _global_id(type_name: str) -> Accessor:
+    @reads("id")
     def read(row: Any, env: Env) -> Any:
         return encode_global_id(type_name, row.id)
 
@@ -45,6 +58,7 @@ def _global_id(type_name: str) -> Accessor:
 
 
 def _money_of(column: str) -> Accessor:
+    @reads(column, "currency")
     def read(row: Any, env: Env) -> Any:
         return Money(amount=getattr(row, column), currency=row.currency)
 
@@ -55,6 +69,7 @@ def _money_of(column: str) -> Accessor:
 
 
 def _shop_money(column: str) -> Accessor:
+    @reads(column)
     def read(row: Any, env: Env) -> Any:
         return Money(amount=getattr(row, column), currency=env.currency)
 
@@ -62,10 +77,12 @@ def _shop_money(column: str) -> Accessor:
     return read
 
 
+@reads("first_name", "last_name", "company", "reference")
 def _display_name(row: Any, env: Env) -> str:
     return f"{row.first_name} {row.last_name}".strip() or row.company or row.reference
 
 
+@reads("tags")
 def _tags(row: Any, env: Env) -> list[str]:
     return list(row.tags or ())
 
@@ -82,6 +99,7 @@ _tags.json_sql = lambda alias, env: (  # type: ignore[attr-defined]
 )
 
 
+@reads("id_document_type", "id_document_number")
 def _id_document(row: Any, env: Env) -> IdDocument | None:
     if row.id_document_type and row.id_document_number:
         return IdDocument(type=row.id_document_type, number=row.id_document_number)
@@ -103,11 +121,13 @@ COMPUTED: Mapping[str, Mapping[str, Accessor]] = {
         "id": _global_id("Customer"),
         "displayName": _display_name,
         "idDocument": _id_document,
-        "mfa": lambda row, env: Mfa(
-            customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone
+        "mfa": reads("id", "mfa_enabled", "mfa_phone")(
+            lambda row, env: Mfa(customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone)
         ),
         "tags": _tags,
-        "creditLimit": lambda row, env: money(row.credit_limit, env.currency),
+        "creditLimit": reads("credit_limit")(
+            lambda row, env: money(row.credit_limit, env.currency)
+        ),
         "creditBalance": _shop_money("credit_balance"),
         "totalRevenue": _shop_money("total_revenue"),
     },
@@ -171,4 +191,5 @@ def column_reader(type_name: str, column: str) -> Accessor:
         return row[index]
 
     read.column_index = index  # type: ignore[attr-defined]  # codegen reads by position
+    read.columns = (column,)  # type: ignore[attr-defined]
     return read

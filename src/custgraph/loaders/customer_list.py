@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +19,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     select,
     tuple_,
     type_coerce,
@@ -168,6 +169,25 @@ def _position(cursor: str, sort: str, key: SortKey, argument: str) -> list[Any]:
     return [*parsed, parse_int(values[-1], argument)]
 
 
+KEY_NAMES = frozenset(column.name for column in KEY_COLUMNS)
+
+
+def _selected(columns: frozenset[str] | None) -> tuple[Any, ...]:
+    """A page's customer columns: None, all of them; an empty set, KEY_COLUMNS alone;
+    else those (and the keys), with NULL in the place of the others, so that every
+    column keeps its position (the compiled path reads them by position). A page of 100
+    customers measured a fifth less database time with 15 columns than with all 43."""
+    if columns is None:
+        return (customers,)
+    if not columns:
+        return KEY_COLUMNS
+    wanted = columns | KEY_NAMES
+    return tuple(
+        column if column.name in wanted else null().label(column.name)
+        for column in customers.columns
+    )
+
+
 async def fetch_customer_page(
     reader: Reader,
     flt: CustomerListFilter,
@@ -178,12 +198,12 @@ async def fetch_customer_page(
     backward: bool,
     after: str | None,
     before: str | None,
-    keys_only: bool = False,
+    columns: frozenset[str] | None = None,
     with_total: bool = False,
 ) -> CustomerPage:
-    """One page of customers in a stable total order (the sort, then id); with
-    `keys_only`, its rows hold only KEY_COLUMNS. With `with_total`, the same statement
-    counts the list too (a last column): one round trip instead of two."""
+    """One page of customers in a stable total order (the sort, then id), its rows
+    holding the customers' `columns` (see `_selected`). With `with_total`, the same
+    statement counts the list too (a last column): one round trip instead of two."""
     key = SORT_KEYS[sort]
     if flt.search:
         await reader.prefer_custom_plans()
@@ -191,16 +211,16 @@ async def fetch_customer_page(
     if conditions:
         total = (_total(conditions),) if with_total else ()
         ordered = tuple_(*key.expressions, c.id)
-        columns = (*key.expressions, c.id)
+        keys = (*key.expressions, c.id)
         if after is not None:
-            bound = typed_tuple(columns, _position(after, sort, key, "after"))
+            bound = typed_tuple(keys, _position(after, sort, key, "after"))
             conditions.append(ordered < bound if descending else ordered > bound)
         if before is not None:
-            bound = typed_tuple(columns, _position(before, sort, key, "before"))
+            bound = typed_tuple(keys, _position(before, sort, key, "before"))
             conditions.append(ordered > bound if descending else ordered < bound)
         reverse = descending != backward  # read from the end when paging backwards
         order_by = [e.desc() if reverse else e.asc() for e in (*key.expressions, c.id)]
-        selected = (*(KEY_COLUMNS if keys_only else (customers,)), *total)
+        selected = (*_selected(columns), *total)
         statement = select(*selected).where(and_(True, *conditions)).order_by(*order_by)
         rows = list(await reader.all(statement.limit(size + 1)))
     else:
@@ -215,7 +235,7 @@ async def fetch_customer_page(
             backward,
             after is not None,
             before is not None,
-            keys_only,
+            columns,
             with_total,
         )
         rows = list(await reader.all(statement, params))
@@ -240,14 +260,15 @@ def _total(conditions: list[ColumnElement[bool]]) -> Any:
     return counted.correlate(None).scalar_subquery().label("custgraph_total")
 
 
-@cache
+# Bounded: the column sets are as many as the list queries' shapes.
+@lru_cache(maxsize=256)
 def _unfiltered_page(
     sort: str,
     descending: bool,
     backward: bool,
     after: bool,
     before: bool,
-    keys_only: bool,
+    columns: frozenset[str] | None,
     with_total: bool,
 ) -> Select[Any]:
     """The page statement of the plain list (no search, no filter) of one shape, with
@@ -255,18 +276,18 @@ def _unfiltered_page(
     every partner's export page. Built once: building and hashing a statement per
     request measured as much CPU as running it."""
     key = SORT_KEYS[sort]
-    columns = (*key.expressions, c.id)
-    ordered = tuple_(*columns)
+    keys = (*key.expressions, c.id)
+    ordered = tuple_(*keys)
     conditions: list[ColumnElement[bool]] = []
     for name, wanted, beyond in (("after", after, not descending), ("before", before, descending)):
         if wanted:
-            bound = tuple_(*(bindparam(f"{name}_{i}", type_=e.type) for i, e in enumerate(columns)))
+            bound = tuple_(*(bindparam(f"{name}_{i}", type_=e.type) for i, e in enumerate(keys)))
             conditions.append(ordered > bound if beyond else ordered < bound)
     reverse = descending != backward  # read from the end when paging backwards
-    order_by = [e.desc() if reverse else e.asc() for e in columns]
+    order_by = [e.desc() if reverse else e.asc() for e in keys]
     total = (_total([]),) if with_total else ()
     return direct(
-        select(*(KEY_COLUMNS if keys_only else (customers,)), *total)
+        select(*_selected(columns), *total)
         .where(and_(True, *conditions))
         .order_by(*order_by)
         .limit(bindparam("limit", type_=Integer()))

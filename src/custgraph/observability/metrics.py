@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -70,11 +71,20 @@ class Metrics:
             registry=self.registry,
         )
         self._operations: set[str] = set()
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def observe(self, record: RequestRecord, outcome: str, seconds: float) -> None:
         operation = self._operation_label(record.operation)
-        self.requests.labels(operation=operation, outcome=outcome).inc()
-        self.duration.labels(operation=operation).observe(seconds)
+        series = self._series.get((operation, outcome))
+        if series is None:
+            # Looked up once: `labels()` validates and locks on every call. The labels
+            # are bounded (MAX_OPERATION_NAMES, the outcome codes), and so is this.
+            series = self._series[(operation, outcome)] = (
+                self.requests.labels(operation=operation, outcome=outcome),
+                self.duration.labels(operation=operation),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         self.statements.observe(record.statements)
         if record.compiled:
             self.compiled.inc()

@@ -67,11 +67,11 @@ async def load_customer_page(
     search: str | None,
     filter: CustomerFilter | None,
     sort: CustomerSort | None,
-    keys_only: bool = False,
+    columns: frozenset[str] | None = None,
     with_total: bool = False,
 ) -> tuple[CustomerPage, Callable[[], Awaitable[int]]]:
     """One `customers` page and its lazy total; shared by the resolver and compiled reads
-    (which ask for `keys_only` rows when the database writes the customers)."""
+    (which ask only for the `columns` their plan reads)."""
     size = page_size(first, last)
     list_filter = _list_filter(search, filter)
     reader = context.reader
@@ -84,7 +84,7 @@ async def load_customer_page(
         backward=last is not None,
         after=after,
         before=before,
-        keys_only=keys_only,
+        columns=columns,
         with_total=with_total,
     )
 
