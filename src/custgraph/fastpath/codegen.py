@@ -22,6 +22,7 @@ from custgraph.fastpath.plan import (
     Fallback,
 )
 from custgraph.fastpath.rows import LAYOUTS
+from custgraph.schema.global_id import global_id_encoder
 
 if TYPE_CHECKING:
     from custgraph.fastpath.plan import Builder, Child, Leaf, ObjectPlan
@@ -35,7 +36,11 @@ def compile_builder(plan: ObjectPlan) -> Builder:
         name = f"v{n}"
         if f.kind is LEAF:
             column = getattr(f.read, "column_index", None)  # type: ignore[union-attr]
-            if column is None:
+            id_of = getattr(f.read, "global_id", None)  # type: ignore[union-attr]
+            if id_of is not None and plan.type_name in LAYOUTS:
+                bound[f"gid{n}"] = global_id_encoder(id_of)
+                lines.append(f"    {name} = gid{n}(source[{LAYOUTS[plan.type_name].index('id')}])")
+            elif column is None:
                 bound[f"read{n}"] = f.read  # type: ignore[union-attr]
                 lines.append(f"    {name} = read{n}(source, env)")
             else:

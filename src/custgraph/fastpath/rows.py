@@ -50,6 +50,8 @@ def _global_id(type_name: str) -> Accessor:
     def read(row: Any, env: Env) -> Any:
         return encode_global_id(type_name, row.id)
 
+    read.global_id = type_name  # type: ignore[attr-defined]  # codegen encodes it in place
+
     # The same text in SQL (json_render.py): base64 of `Type:id` (short: no line breaks).
     read.sql = lambda alias, env: (  # type: ignore[attr-defined]
         f"encode(convert_to('{type_name}:' || {alias}.id, 'UTF8'), 'base64')"
