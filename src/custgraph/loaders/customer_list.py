@@ -10,12 +10,14 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Row,
     Select,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal,
@@ -27,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, array
 
 from custgraph.db.direct import direct
-from custgraph.db.models import Customer
+from custgraph.db.models import Customer, CustomerCount
 from custgraph.db.reader import Reader
 from custgraph.domain.search_text import search_terms
 from custgraph.loaders.batch import typed_tuple
@@ -253,10 +255,18 @@ async def fetch_customer_page(
     )
 
 
+def _counted(conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    """The count of the list: the plain list's from the counts the triggers keep
+    (CustomerCount), a filtered one's by counting."""
+    if not conditions:
+        return select(cast(func.coalesce(func.sum(CustomerCount.customers), 0), BigInteger))
+    return select(func.count()).select_from(customers).where(and_(True, *conditions))
+
+
 def _total(conditions: list[ColumnElement[bool]]) -> Any:
     """The list's count as a column of its page statement (computed once, not per row:
     it refers to nothing of the outer row)."""
-    counted = select(func.count()).select_from(customers).where(and_(True, *conditions))
+    counted = _counted(conditions)
     return counted.correlate(None).scalar_subquery().label("custgraph_total")
 
 
@@ -294,7 +304,7 @@ def _unfiltered_page(
     )
 
 
-_COUNT_ALL = direct(select(func.count()).select_from(customers))
+_COUNT_ALL = direct(_counted([]))
 
 
 async def count_customers(reader: Reader, flt: CustomerListFilter) -> int:
@@ -303,5 +313,4 @@ async def count_customers(reader: Reader, flt: CustomerListFilter) -> int:
     conditions = filter_conditions(flt, reader.dialect)
     if not conditions:
         return int(await reader.scalar(_COUNT_ALL))
-    statement = select(func.count()).select_from(customers).where(and_(True, *conditions))
-    return int(await reader.scalar(statement))
+    return int(await reader.scalar(_counted(conditions)))

@@ -13,6 +13,7 @@ from custgraph.db.models.commerce import (
 from custgraph.db.models.customer import (
     Address,
     Customer,
+    CustomerCount,
     CustomFieldDefinition,
     CustomFieldValue,
     Membership,
@@ -29,6 +30,7 @@ __all__ = [
     "CustomFieldDefinition",
     "CustomFieldValue",
     "Customer",
+    "CustomerCount",
     "CustomerEvent",
     "GiftCard",
     "GiftCardEntry",
