@@ -147,8 +147,11 @@ async def test_a_statement_carries_the_condition_once_and_only_where_it_can(
         assert await reader.driver_rows("SELECT $1::int", [7]) == [(7,)]
         assert reader.carried_answer is None
         reader.carry("{0}::int = {1}::int", (1, 2))
-        # DISTINCT must come first in the select list: left to the next statement.
+        # DISTINCT must come first in the select list, and a set operation has branches:
+        # left to the next statement.
         assert [tuple(r) for r in await reader.driver_rows("SELECT DISTINCT 3", [])] == [(3,)]
+        union = await reader.driver_rows("SELECT 4 UNION ALL SELECT 5", [])
+        assert sorted(tuple(r) for r in union) == [(4,), (5,)]
         assert reader.carried_answer is None
         rows = await reader.driver_rows(
             "SELECT x FROM generate_series(1, $1) x ORDER BY x DESC", [3]

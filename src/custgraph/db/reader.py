@@ -268,8 +268,13 @@ _SELECT = "SELECT "
 
 
 def _carries(sql: str) -> bool:
-    """Whether a condition can go first in the statement's select list."""
-    return sql.startswith(_SELECT) and not sql.startswith("SELECT DISTINCT")
+    """Whether a condition can go first in the statement's select list (one SELECT, not
+    DISTINCT: set operations would need it in every branch)."""
+    return (
+        sql.startswith(_SELECT)
+        and not sql.startswith("SELECT DISTINCT")
+        and not any(word in sql for word in (" UNION ", " INTERSECT ", " EXCEPT "))
+    )
 
 
 async def _discard(connection: AsyncConnection) -> None:
