@@ -33,8 +33,8 @@ class Context:
     # The process's budget of cost points executing at once (schema/admission.py).
     execution_budget: ExecutionBudget | None = None
     budget_wait_seconds: float | None = None  # how long it waited there, if it did
-    # The rate-limit bucket as a planned answer left it when it gave way to the general
-    # pipeline (fastpath/planned.py), so that the request is not counted twice.
+    # The rate-limit bucket a planned answer took (fastpath/planned.py): whatever answers
+    # the request after it uses this one, so that the request is not counted twice.
     prepaid_bucket: BucketState | None = None
 
     def __post_init__(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import BigInteger, Text, bindparam, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,18 +112,20 @@ _STAFF_COLUMNS = (
     StaffUser.token_version,
     Role.permissions,
 )
-_STAFF_SESSION = direct(
-    select(*_STAFF_COLUMNS)
-    .join(Role, Role.name == StaffUser.role)
-    .where(StaffUser.id == bindparam("staff_id", type_=BigInteger()))
-)
+
+
+def _staff_session(*extra: Any) -> Any:
+    return direct(
+        select(*_STAFF_COLUMNS, *extra)
+        .join(Role, Role.name == StaffUser.role)
+        .where(StaffUser.id == bindparam("staff_id", type_=BigInteger()))
+    )
+
+
+_STAFF_SESSION = _staff_session()
 # Where the session can be confirmed later by a statement carrying a check (PostgreSQL,
 # on the driver), the look-up also reads the row's text to compare it with.
-_STAFF_SESSION_WITH_STATE = direct(
-    select(*_STAFF_COLUMNS, literal_column(STATE_SQL, Text()).label("state"))
-    .join(Role, Role.name == StaffUser.role)
-    .where(StaffUser.id == bindparam("staff_id", type_=BigInteger()))
-)
+_STAFF_SESSION_WITH_STATE = _staff_session(literal_column(STATE_SQL, Text()).label("state"))
 
 
 async def _staff(

@@ -47,9 +47,9 @@ class RememberedSession:
         return (self.principal.id, self.token_version)
 
     @property
-    def check_arguments(self) -> tuple[int, str]:
-        """CHECK_SQL's arguments."""
-        return (self.key[0], self.state)
+    def check(self) -> tuple[str, tuple[int, str]]:
+        """The condition a statement carries to confirm this session, and its arguments."""
+        return CHECK_SQL, (self.key[0], self.state)
 
 
 class StaffSessions:

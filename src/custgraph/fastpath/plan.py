@@ -289,13 +289,13 @@ async def complete_connections(
                     node_values[node_key] = results[position]
                     position += 1
             offset = 0
-            only_node = [k for k, part, _ in sub.fields if part == "node"]
-            if len(sub.fields) == 1 and only_node:
+            if len(sub.fields) == 1 and sub.fields[0][1] == "node":
                 # `edges { node { ... } }`, the usual shape: no per-edge field loop.
-                nodes = node_values[only_node[0]]
+                node_key = sub.fields[0][0]
+                nodes = node_values[node_key]
                 for i, page in enumerate(pages):
                     size = len(page.rows)
-                    edges = [{only_node[0]: node} for node in nodes[offset : offset + size]]
+                    edges = [{node_key: node} for node in nodes[offset : offset + size]]
                     offset += size
                     run.objects[0] += size
                     completed[i][key] = edges

@@ -18,7 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from custgraph.auth.authenticate import AuthenticationFailed, authenticate, remembered_staff
 from custgraph.auth.principal import Principal
-from custgraph.auth.staff_sessions import CHECK_SQL
+from custgraph.auth.staff_sessions import RememberedSession
 from custgraph.context import Context
 from custgraph.db.availability import (
     DatabaseUnavailable,
@@ -251,6 +251,30 @@ class GraphQLEndpoint:
             execution_budget=self.state.execution_budget,
         )
 
+    async def _confirmed(
+        self,
+        request: Request,
+        session: RememberedSession,
+        context: Context,
+        result: ExecutionResult | None,
+    ) -> tuple[Context, ExecutionResult | None]:
+        """The context and answer of a request made for a remembered session, once the
+        session is confirmed: by the request's statement, or else by a look-up."""
+        reader = context.reader
+        reader.stop_carrying()
+        if reader.carried_answer is True:
+            return context, result
+        # Changed, or not confirmed: the look-up remembers it again if it holds.
+        self.state.staff_sessions.forget(session)
+        current = await self._authenticate(request, reader)
+        if current == context.principal:
+            return context, result
+        # Answered for who the caller was: answer again (on the pipeline) for who they are
+        # now; the request has paid its rate limit already.
+        fresh = self._context(context.request_id, current, reader)
+        fresh.prepaid_bucket = context.prepaid_bucket
+        return fresh, None
+
     async def _execute(
         self, request: Request, request_id: str, media_type: str, reader: Reader
     ) -> Response:
@@ -272,7 +296,7 @@ class GraphQLEndpoint:
         else:
             # Confirmed by the first statement, or looked up after all (auth/staff_sessions.py).
             principal, session = remembered
-            reader.carry(CHECK_SQL, session.check_arguments)
+            reader.carry(*session.check)
         context = self._context(request_id, principal, reader)
         # A query its plan answered before skips Strawberry's pipeline (fastpath/planned.py).
         result = await answer_planned(
@@ -283,18 +307,7 @@ class GraphQLEndpoint:
             graphql_request.operation_name,
         )
         if remembered is not None:
-            reader.stop_carrying()
-            if reader.carried_answer is not True:
-                # Changed, or not confirmed: the look-up remembers it again if it holds.
-                self.state.staff_sessions.forget(session)
-                current = await self._authenticate(request, reader)
-                if current != principal:
-                    # Answered for who the caller was: answer again for who they are now
-                    # (the request has paid its rate limit already).
-                    paid = context.prepaid_bucket
-                    context = self._context(request_id, current, reader)
-                    context.prepaid_bucket = paid
-                    result = None
+            context, result = await self._confirmed(request, session, context, result)
         record.principal_key = context.principal.key
         try:
             if result is None:

@@ -101,6 +101,7 @@ KEY_COLUMNS = (
     c.total_revenue,
     c.points_balance,
 )
+KEY_NAMES = frozenset(column.name for column in KEY_COLUMNS)
 
 
 def _like_escape(term: str) -> str:
@@ -171,9 +172,6 @@ def _position(cursor: str, sort: str, key: SortKey, argument: str) -> list[Any]:
     return [*parsed, parse_int(values[-1], argument)]
 
 
-KEY_NAMES = frozenset(column.name for column in KEY_COLUMNS)
-
-
 def _selected(columns: frozenset[str] | None) -> tuple[Any, ...]:
     """A page's customer columns: None, all of them; an empty set, KEY_COLUMNS alone;
     else those (and the keys), with NULL in the place of the others, so that every
@@ -212,8 +210,8 @@ async def fetch_customer_page(
     conditions = filter_conditions(flt, reader.dialect)
     if conditions:
         total = (_total(conditions),) if with_total else ()
-        ordered = tuple_(*key.expressions, c.id)
         keys = (*key.expressions, c.id)
+        ordered = tuple_(*keys)
         if after is not None:
             bound = typed_tuple(keys, _position(after, sort, key, "after"))
             conditions.append(ordered < bound if descending else ordered > bound)
@@ -221,7 +219,7 @@ async def fetch_customer_page(
             bound = typed_tuple(keys, _position(before, sort, key, "before"))
             conditions.append(ordered > bound if descending else ordered < bound)
         reverse = descending != backward  # read from the end when paging backwards
-        order_by = [e.desc() if reverse else e.asc() for e in (*key.expressions, c.id)]
+        order_by = [e.desc() if reverse else e.asc() for e in keys]
         selected = (*_selected(columns), *total)
         statement = select(*selected).where(and_(True, *conditions)).order_by(*order_by)
         rows = list(await reader.all(statement.limit(size + 1)))
