@@ -260,3 +260,129 @@ def _cursors(body: bytes) -> list[str]:
 
     walk(json.loads(body))
     return found
+
+
+FLAT_FIELDS = """__typename id reference firstName lastName email phone company
+  gender dateOfBirth locale city status tags level pointsBalance orderCount registeredAt
+  updatedAt creditBalance { amount currency } totalRevenue { amount }"""
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="SQLite builds the customers in Python")
+async def test_a_flat_page_is_written_by_its_page_statement(
+    seeded: SeededWorld, seeded_paths: TwoPaths
+) -> None:
+    query = f"""query Flat($first: Int!) {{ customers(first: $first) {{ totalCount
+        edges {{ node {{ {FLAT_FIELDS} }} }} nodes {{ id email }} }} }}"""
+    for first in (5, 40):
+        assert await seeded_paths.same(query, {"first": first})
+        with recorded(seeded.app.state.engine) as log:
+            await seeded_paths.post(query, {"first": first})
+        assert log.count == 2  # the principal, the page: no statement per customer, none after
+        page = log.statements[1]
+        # The rows hold the cursor's keys, then each node selection's JSON, then the total.
+        assert page.startswith("SELECT customers.id, customers.reference, CASE WHEN"), page[:200]
+        assert "AS custgraph_json_0" in page and "AS custgraph_json_1" in page
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "REFERENCE",
+        "NAME",
+        "EMAIL",
+        "REGISTERED_AT",
+        "UPDATED_AT",
+        "TOTAL_REVENUE",
+        "POINTS_BALANCE",
+    ],
+)
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+async def test_a_written_page_pages_on_by_its_cursors_as_the_general_path(
+    seeded_paths: TwoPaths, field: str, direction: str
+) -> None:
+    # The page's rows hold only the sort's keys when the database writes the customers:
+    # the cursors made from them must lead where the general path's lead.
+    query = """query Flat($sort: CustomerSort, $after: String) {
+        customers(first: 7, sort: $sort, after: $after) {
+          pageInfo { hasNextPage endCursor } edges { cursor node { reference email } } } }"""
+    after = None
+    for _ in range(3):
+        variables = {"sort": {"field": field, "direction": direction}, "after": after}
+        fast, slow, compiled = await seeded_paths.both(query, variables)
+        assert fast == slow and compiled
+        after = json.loads(fast)["data"]["customers"]["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize("role", ["OWNER", "SUPPORT", "VIEWER"])
+async def test_awkward_customer_text_on_a_flat_page_is_written_as_python_writes_it(
+    writable: SeededWorld, writable_paths: TwoPaths, role: str
+) -> None:
+    engine = writable.app.state.engine
+    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id).limit(1)))[0]
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(
+                tags=HOSTILE,
+                first_name=HOSTILE[0],
+                last_name=HOSTILE[2],
+                company=HOSTILE[4],
+                city=HOSTILE[1],
+                phone=None,
+                date_of_birth=date(1970, 1, 1),
+                updated_at=datetime(2099, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+            )
+        )
+    # Only this customer: others of this world may hold what sends a page to Python.
+    query = f"""query Flat {{ customers(first: 1, sort: {{field: UPDATED_AT, direction: DESC}})
+        {{ nodes {{ {FLAT_FIELDS} }} }} }}"""
+    fast, slow, compiled = await writable_paths.both(query, role=role)
+    assert fast == slow and compiled
+    assert json.loads(fast)["data"]["customers"]["nodes"][0]["id"] == encode_global_id(
+        "Customer", customer_id
+    )
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the CHECK is dropped for the test")
+async def test_a_customer_status_the_schema_does_not_know_on_a_flat_page_goes_general(
+    writable: SeededWorld, writable_paths: TwoPaths
+) -> None:
+    engine = writable.app.state.engine
+    customer_id, status, updated_at = (
+        await fetch(
+            engine,
+            select(Customer.id, Customer.status, Customer.updated_at).order_by(Customer.id.desc()),
+        )
+    )[0]
+    async with engine.begin() as connection:
+        check = (
+            await connection.execute(
+                text(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conname = 'ck_customers_status'"
+                )
+            )
+        ).scalar_one()
+        await connection.execute(text("ALTER TABLE customers DROP CONSTRAINT ck_customers_status"))
+        await connection.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(status="ON_HOLIDAY", updated_at=datetime(2100, 1, 1, tzinfo=UTC))
+        )
+    try:
+        query = """query Flat { customers(first: 2, sort: {field: UPDATED_AT, direction: DESC})
+            { nodes { reference status } } }"""
+        fast, slow, compiled = await writable_paths.both(query)
+        assert fast == slow
+        assert b'"errors"' in fast and not compiled
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(status=status, updated_at=updated_at)
+            )
+            await connection.execute(
+                text(f"ALTER TABLE customers ADD CONSTRAINT ck_customers_status {check}")
+            )

@@ -123,6 +123,33 @@ class WholeObjects:
         return values
 
 
+@dataclass
+class RowJson:
+    """The objects written by the statement that selects their rows, when they have no
+    relations: `sql`, over the `customers` row, is that statement's column `column`
+    (named by the root that runs it). No second statement, no loader, no builder."""
+
+    sql: str
+    objects: int  # each object's count in the answer's actual cost
+    column: str = "custgraph_json"
+
+    def take(self, sources: Sequence[Any], run: Run) -> list[Any] | None:
+        """The objects of `sources`; None when their statement did not write them."""
+        fields = getattr(sources[0], "_fields", ())
+        if self.column not in fields:
+            return None  # rows selected elsewhere (a customer read by id): the builder's
+        position = fields.index(self.column)
+        fragment = orjson.Fragment
+        values = []
+        for source in sources:
+            text = source[position]
+            if text is None:
+                raise Fallback  # a value the Python path would refuse: it reports it
+            values.append(fragment(text))
+        run.objects[0] += len(values) * self.objects
+        return values
+
+
 def write_relations_in_sql(plan: ObjectPlan, env: Env) -> None:
     """Have PostgreSQL write a customer plan's plain relations, or the whole customers."""
     if plan.type_name != "Customer":
@@ -158,9 +185,13 @@ def write_relations_in_sql(plan: ObjectPlan, env: Env) -> None:
         whole = render_object(plan, "c", env, texts)
     except NotRenderable:
         whole = None
+    if whole is not None and not texts:
+        # Nothing but the customers' own fields: the statement selecting them writes them.
+        row = render_object(plan, _name(TABLES["Customer"]), env)
+        plan.in_row = RowJson(f"CASE WHEN {_checked(row.checks)} THEN {row.sql} END", row.objects)
+        return
     if whole is not None and texts:
         # Relations without Python under them: the customers' own fields come with them.
-        # (A plan without relations keeps its builder: the page's rows are in hand.)
         text = f"CASE WHEN {_checked(whole.checks)} THEN {whole.sql} END"
         objects = " + ".join([str(whole.objects), *counts])
         level.sql = (

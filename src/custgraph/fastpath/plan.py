@@ -127,6 +127,8 @@ class ObjectPlan:
     build: Builder = field(init=False)
     # Writes the whole objects as JSON in the database instead (json_level.WholeObjects).
     whole: Any = None
+    # Or has the statement selecting the objects' rows write them (json_level.RowJson).
+    in_row: Any = None
 
     @property
     def loaded(self) -> list[Loaded]:
@@ -150,6 +152,10 @@ async def complete_objects(
     """The response objects of `sources` (rows or objects), with their relations loaded."""
     if sources and plan.whole is not None:
         written = await plan.whole.load([s.id for s in sources], run)
+        if written is not None:
+            return written  # type: ignore[no-any-return]
+    if sources and plan.in_row is not None:
+        written = plan.in_row.take(sources, run)
         if written is not None:
             return written  # type: ignore[no-any-return]
     if sources and plan.type_name in ROW_TYPES and not layout_matches(plan.type_name, sources[0]):

@@ -94,6 +94,7 @@ class RootCustomers(RootField):
                 kwargs.get("filter"),
                 kwargs.get("sort"),
                 columns=frozenset() if self._written_whole(run) else self.columns,
+                written=self.written,
                 with_total=self.plan.wants_count,
             )
         except GraphQLError as error:
@@ -117,6 +118,17 @@ class RootCustomers(RootField):
             read |= columns
         return frozenset(read)
 
+    @cached_property
+    def written(self) -> tuple[tuple[str, str], ...]:
+        """The columns (name, SQL) in which the page statement writes the page's
+        customers (json_level.RowJson), one per node plan: all of them or none."""
+        plans = self._node_plans()
+        if not plans or any(p.in_row is None for p in plans):
+            return ()
+        for k, plan in enumerate(plans):
+            plan.in_row.column = f"custgraph_json_{k}"
+        return tuple((p.in_row.column, p.in_row.sql) for p in plans)
+
     def _node_plans(self) -> list[ObjectPlan]:
         plans = [sub for _, what, sub in self.plan.fields if what == NODES]
         for _, what, sub in self.plan.fields:
@@ -127,6 +139,8 @@ class RootCustomers(RootField):
     def _written_whole(self, run: Run) -> bool:
         """Whether every customer object of the page is written by the database (then
         the page's rows need only their keys, for the cursors)."""
+        if self.written:
+            return True
         plans = self._node_plans()
         return bool(plans) and all(
             p.whole is not None and p.whole.level.arguments(run) is not None for p in plans

@@ -68,10 +68,12 @@ async def load_customer_page(
     filter: CustomerFilter | None,
     sort: CustomerSort | None,
     columns: frozenset[str] | None = None,
+    written: tuple[tuple[str, str], ...] = (),
     with_total: bool = False,
 ) -> tuple[CustomerPage, Callable[[], Awaitable[int]]]:
     """One `customers` page and its lazy total; shared by the resolver and compiled reads
-    (which ask only for the `columns` their plan reads)."""
+    (which ask only for the `columns` their plan reads, and the customers' JSON the
+    database can write)."""
     size = page_size(first, last)
     list_filter = _list_filter(search, filter)
     reader = context.reader
@@ -85,6 +87,7 @@ async def load_customer_page(
         after=after,
         before=before,
         columns=columns,
+        written=written,
         with_total=with_total,
     )
 
