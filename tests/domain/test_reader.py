@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, literal, select, text
+from sqlalchemy.util.concurrency import greenlet_spawn
 
+from custgraph.db.direct import direct
 from custgraph.db.engine import create_engine
 from custgraph.db.models import Customer
 from custgraph.db.reader import Reader
@@ -187,5 +190,121 @@ async def test_a_read_still_running_when_the_request_ends_finishes_before_its_co
         after = Reader(engine)
         assert await after.scalar(text("SELECT 2")) == 2
         await after.close()
+    finally:
+        await engine.dispose()
+
+
+BACKEND_PID = direct(select(func.pg_backend_pid()))
+SLOW_DIRECT = direct(select(func.pg_sleep(0.05), literal(1)))
+needs_postgres = pytest.mark.skipif(
+    backend() != "postgresql", reason="direct reads are PostgreSQL's (set CUSTGRAPH_TEST_POSTGRES)"
+)
+
+
+@needs_postgres
+async def test_direct_and_sqlalchemy_reads_of_a_request_share_its_one_connection(
+    databases: Databases,
+) -> None:
+    # Direct reads hold the pool's connection alone; a statement through SQLAlchemy
+    # then takes that very connection over, with what was set on it.
+    engine = create_engine(settings_for(await databases.create("reader_one")))
+    try:
+        reader = Reader(engine)
+        first = await reader.scalar(BACKEND_PID)
+        await reader.prefer_custom_plans()  # through SQLAlchemy
+        assert await reader.scalar(PLAN_MODE) == "force_custom_plan"
+        assert await reader.scalar(text("SELECT pg_backend_pid()")) == first
+        assert await reader.scalar(BACKEND_PID) == first
+        assert reader.statement_count == 5
+        await reader.close()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        after = Reader(engine)
+        assert await after.scalar(PLAN_MODE) == "auto"  # reset before it went back
+        await after.close()
+    finally:
+        await engine.dispose()
+
+
+@needs_postgres
+async def test_direct_reads_beyond_the_pool_wait_for_a_connection_without_stalling_the_loop(
+    databases: Databases,
+) -> None:
+    # The pool connects, and makes the ninth reader wait, inside a greenlet: taken
+    # outside one, either would fail or block the event loop.
+    engine = create_engine(settings_for(await databases.create("reader_wait"), db_pool_size=2))
+    engine.sync_engine.pool._max_overflow = 0  # type: ignore[attr-defined]
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def one() -> int:
+        reader = Reader(engine)
+        try:
+            return int((await reader.all(SLOW_DIRECT))[0][1])
+        finally:
+            await reader.close()
+
+    ticker = asyncio.ensure_future(ticking())
+    try:
+        assert await asyncio.gather(*(one() for _ in range(9))) == [1] * 9
+        # Five turns of two connections at 50 ms each: the loop ran on meanwhile.
+        assert ticks >= 20
+        pool = engine.sync_engine.pool
+        assert pool.checkedout() == 0 and pool.checkedin() == 2  # type: ignore[attr-defined]
+    finally:
+        ticker.cancel()
+        await engine.dispose()
+
+
+@needs_postgres
+async def test_a_direct_read_connecting_when_the_request_ends_gives_its_connection_back(
+    databases: Databases,
+) -> None:
+    engine = create_engine(settings_for(await databases.create("reader_direct_late")))
+    try:
+        for turns in range(8):
+            await engine.dispose()  # a cold pool: the checkout connects, in a greenlet
+            reader = Reader(engine)
+            late = asyncio.ensure_future(reader.scalar(BACKEND_PID))
+            for _ in range(turns + 1):
+                await asyncio.sleep(0)
+            await reader.close()
+            try:
+                await late
+            except RuntimeError as error:
+                assert "closed" in str(error)
+            assert engine.pool.checkedout() == 0, f"left out after {turns} turns"  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+@needs_postgres
+async def test_an_idle_connection_that_must_reconnect_is_reconnected_quietly(
+    databases: Databases,
+) -> None:
+    # A connection invalidated after a failure waits in the pool without its driver
+    # connection: the quick checkout cannot reconnect it and leaves it to a greenlet.
+    engine = create_engine(settings_for(await databases.create("reader_stale"), db_pool_size=1))
+    try:
+        reader = Reader(engine)
+        first = await reader.scalar(BACKEND_PID)
+        await reader.close()
+        pool = engine.sync_engine.pool
+        stale = await greenlet_spawn(pool.connect)
+        await greenlet_spawn(stale.invalidate)
+        await greenlet_spawn(stale.close)
+        assert pool.checkedin() == 1  # type: ignore[attr-defined]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reader = Reader(engine)
+            again = await reader.scalar(BACKEND_PID)
+            await reader.close()
+        assert again != first  # a new server process: it was connected again
+        assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert pool.checkedout() == 0 and pool.checkedin() == 1  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
