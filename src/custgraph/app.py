@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema=build_schema(),
         graphiql_page=page,
         execution_budget=(
-            ExecutionBudget(settings.execution_budget) if settings.execution_budget else None
+            ExecutionBudget(settings.execution_budget, settings.execution_at_once)
+            if settings.execution_budget
+            else None
         ),
     )
     metrics = Metrics()

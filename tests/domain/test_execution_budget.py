@@ -79,3 +79,23 @@ async def test_a_turn_granted_as_its_request_is_given_up_is_given_back() -> None
     with pytest.raises(asyncio.CancelledError):
         await tasks[1]
     assert granted == [0] and budget.in_use == 0
+
+
+async def test_no_more_than_at_once_queries_run_however_cheap() -> None:
+    budget = ExecutionBudget(8000, at_once=3)
+    points = [budget.points_for(cost) for cost in (100, 100, 100, 100, 5000)]
+    assert points[:4] == [2666] * 4 and points[4] == 5000
+    granted, _ = await _turns(budget, points)
+    assert granted == [0, 1, 2]  # the fourth cheap query waits for a place
+    budget.release(points[0])
+    await _settle()
+    assert granted == [0, 1, 2, 3]
+    for p in points[1:4]:
+        budget.release(p)
+    await _settle()
+    assert granted == [0, 1, 2, 3, 4] and budget.in_use == 5000
+
+
+def test_without_at_once_cheap_queries_take_only_their_cost() -> None:
+    assert ExecutionBudget(8000).points_for(100) == 100
+    assert ExecutionBudget(8000, at_once=6).points_for(100) == 1333

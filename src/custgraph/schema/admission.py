@@ -22,16 +22,19 @@ from typing import Any
 
 
 class ExecutionBudget:
-    """Cost points of the queries executing at once, granted in order of arrival."""
+    """Cost points of the queries executing at once, granted in order of arrival; and
+    with `at_once`, no more than that many queries, however cheap."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, at_once: int = 0) -> None:
         self.capacity = capacity
         self.in_use = 0
         self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
+        # Each query takes at least this share: `at_once` of them fill the budget.
+        self._least = max(1, capacity // at_once) if at_once else 1
 
     def points_for(self, cost: int) -> int:
         """A query dearer than the whole budget runs alone rather than never."""
-        return max(1, min(cost, self.capacity))
+        return max(self._least, min(cost, self.capacity))
 
     def has_room(self, points: int) -> bool:
         return not self._waiting and self.in_use + points <= self.capacity
