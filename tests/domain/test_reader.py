@@ -141,8 +141,14 @@ async def test_reads_on_the_driver_directly_equal_sqlalchemys(databases: Databas
     assert moments and all(m.tzinfo is UTC for m in moments)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    # Through SQLAlchemy's Connection, and (on PostgreSQL) on the pool's connection alone.
+    [text("SELECT 1"), direct(select(literal(1)))],
+    ids=["sqlalchemy", "direct"],
+)
 async def test_a_read_still_connecting_when_the_request_ends_gives_its_connection_back(
-    databases: Databases,
+    databases: Databases, statement: Any
 ) -> None:
     """A loader's batch runs in a task of its own (aiodataloader) and may still be opening
     the connection when the request closes its reader; that connection must go back to
@@ -153,7 +159,7 @@ async def test_a_read_still_connecting_when_the_request_ends_gives_its_connectio
         for turns in range(8):
             await engine.dispose()  # a cold pool: opening takes several turns of the loop
             reader = Reader(engine)
-            late = asyncio.ensure_future(reader.scalar(text("SELECT 1")))
+            late = asyncio.ensure_future(reader.scalar(statement))
             for _ in range(turns + 1):
                 await asyncio.sleep(0)
             await reader.close()
@@ -257,28 +263,6 @@ async def test_direct_reads_beyond_the_pool_wait_for_a_connection_without_stalli
         assert pool.checkedout() == 0 and pool.checkedin() == 2  # type: ignore[attr-defined]
     finally:
         ticker.cancel()
-        await engine.dispose()
-
-
-@needs_postgres
-async def test_a_direct_read_connecting_when_the_request_ends_gives_its_connection_back(
-    databases: Databases,
-) -> None:
-    engine = create_engine(settings_for(await databases.create("reader_direct_late")))
-    try:
-        for turns in range(8):
-            await engine.dispose()  # a cold pool: the checkout connects, in a greenlet
-            reader = Reader(engine)
-            late = asyncio.ensure_future(reader.scalar(BACKEND_PID))
-            for _ in range(turns + 1):
-                await asyncio.sleep(0)
-            await reader.close()
-            try:
-                await late
-            except RuntimeError as error:
-                assert "closed" in str(error)
-            assert engine.pool.checkedout() == 0, f"left out after {turns} turns"  # type: ignore[attr-defined]
-    finally:
         await engine.dispose()
 
 
