@@ -375,3 +375,37 @@ async def test_a_customer_status_the_schema_does_not_know_on_a_flat_page_goes_ge
                     .where(Customer.id == customer_id)
                     .values(status=status, updated_at=updated_at)
                 )
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ['a", "b', '", "', ", ", '"', "\\", 'x\\", "y', "", "\\\\", '\\"'],
+        ["plain", "two words", "comma,no space", "[", "]", "{}"],
+        [],
+    ],
+    ids=["separator-like", "brackets", "empty"],
+)
+async def test_tags_that_look_like_json_syntax_are_written_as_python_writes_them(
+    writable: SeededWorld, writable_paths: TwoPaths, tags: list[str]
+) -> None:
+    # PostgreSQL writes the array with ", " between items and the text is made compact
+    # in place (fastpath/rows.py): only the separators may change.
+    engine = writable.app.state.engine
+    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id).limit(1)))[0]
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(tags=tags, updated_at=datetime(2098, 1, 1, tzinfo=UTC))
+        )
+    one = "query One($id: ID!) { customer(id: $id) { tags giftCards { currency } } }"
+    variables = {"id": encode_global_id("Customer", customer_id)}
+    fast, slow, compiled = await writable_paths.both(one, variables)
+    assert fast == slow and compiled
+    assert json.loads(fast)["data"]["customer"]["tags"] == tags
+    page = """query { customers(first: 1, sort: {field: UPDATED_AT, direction: DESC})
+        { nodes { id tags } } }"""
+    fast, slow, compiled = await writable_paths.both(page)
+    assert fast == slow and compiled
+    assert json.loads(fast)["data"]["customers"]["nodes"][0]["tags"] == tags

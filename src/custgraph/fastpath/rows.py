@@ -91,9 +91,12 @@ def _tags(row: Any, env: Env) -> list[str]:
 
 # The JSON text in SQL (json_render.py), and when it is what Python writes: an array of
 # strings (serialize_string would write other items differently, or refuse them).
+# PostgreSQL writes such an array with ", " between its items (strings escaped as
+# `to_json` escapes them); inside a string a quote is always escaped, so `", "` with
+# bare quotes is only ever that separator. Made compact in place: a fourth of a flat
+# page's statement time went to unnesting and aggregating each customer's tags.
 _tags.json_sql = lambda alias, env: (  # type: ignore[attr-defined]
-    f"coalesce((SELECT '[' || string_agg(to_json(e)::text, ',' ORDER BY o) || ']' "
-    f"FROM jsonb_array_elements_text({alias}.tags) WITH ORDINALITY AS x(e, o)), '[]')",
+    f"""replace(coalesce({alias}.tags, '[]'::jsonb)::text, '", "', '","')""",
     [
         f"({alias}.tags IS NULL OR (jsonb_typeof({alias}.tags) = 'array' AND NOT "
         f"jsonb_path_exists({alias}.tags, '$[*] ? (@.type() != \"string\")')))"
