@@ -8,6 +8,7 @@ path answers, whatever the text, timestamps and amounts hold.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -46,6 +47,8 @@ PLAIN_RELATIONS = """
   notes(first: 2) { nodes { id body createdAt updatedAt } }
 """
 
+_SHORT_CODES = itertools.count()
+
 # Text that JSON must escape, or that one encoder might escape and another not.
 HOSTILE = [
     'quote " backslash \\ slash / tab \t newline \n return \r',
@@ -66,6 +69,16 @@ async def seeded_paths(seeded: SeededWorld) -> AsyncIterator[TwoPaths]:
 async def writable_paths(writable: SeededWorld) -> AsyncIterator[TwoPaths]:
     async with two_paths(writable) as two:
         yield two
+
+
+async def _first_customer_updated(engine: AsyncEngine, **values: object) -> int:
+    """The id of the world's first customer, after writing `values` to it."""
+    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id).limit(1)))[0]
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(Customer).where(Customer.id == customer_id).values(**values)
+        )
+    return int(customer_id)
 
 
 @contextlib.asynccontextmanager
@@ -168,7 +181,9 @@ async def _customer_with_hostile_rows(writable: SeededWorld) -> int:
         await connection.execute(
             insert(GiftCard).values(
                 customer_id=customer_id,
-                code=f"G{tag[:2]}",  # shorter than the four characters shown to readers
+                # Shorter than the four characters shown to readers; unique (two random
+                # hex digits collided once in a few hundred runs).
+                code=f"G{next(_SHORT_CODES):02x}",
                 initial_balance=Decimal("0.01"),
                 balance=Decimal("0"),
                 currency="EUR",
@@ -317,23 +332,17 @@ async def test_a_written_page_pages_on_by_its_cursors_as_the_general_path(
 async def test_awkward_customer_text_on_a_flat_page_is_written_as_python_writes_it(
     writable: SeededWorld, writable_paths: TwoPaths, role: str
 ) -> None:
-    engine = writable.app.state.engine
-    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id).limit(1)))[0]
-    async with engine.begin() as connection:
-        await connection.execute(
-            update(Customer)
-            .where(Customer.id == customer_id)
-            .values(
-                tags=HOSTILE,
-                first_name=HOSTILE[0],
-                last_name=HOSTILE[2],
-                company=HOSTILE[4],
-                city=HOSTILE[1],
-                phone=None,
-                date_of_birth=date(1970, 1, 1),
-                updated_at=datetime(2099, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-            )
-        )
+    customer_id = await _first_customer_updated(
+        writable.app.state.engine,
+        tags=HOSTILE,
+        first_name=HOSTILE[0],
+        last_name=HOSTILE[2],
+        company=HOSTILE[4],
+        city=HOSTILE[1],
+        phone=None,
+        date_of_birth=date(1970, 1, 1),
+        updated_at=datetime(2099, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    )
     # Only this customer: others of this world may hold what sends a page to Python.
     query = f"""query Flat {{ customers(first: 1, sort: {{field: UPDATED_AT, direction: DESC}})
         {{ nodes {{ {FLAT_FIELDS} }} }} }}"""
@@ -391,14 +400,9 @@ async def test_tags_that_look_like_json_syntax_are_written_as_python_writes_them
 ) -> None:
     # PostgreSQL writes the array with ", " between items and the text is made compact
     # in place (fastpath/rows.py): only the separators may change.
-    engine = writable.app.state.engine
-    (customer_id,) = (await fetch(engine, select(Customer.id).order_by(Customer.id).limit(1)))[0]
-    async with engine.begin() as connection:
-        await connection.execute(
-            update(Customer)
-            .where(Customer.id == customer_id)
-            .values(tags=tags, updated_at=datetime(2098, 1, 1, tzinfo=UTC))
-        )
+    customer_id = await _first_customer_updated(
+        writable.app.state.engine, tags=tags, updated_at=datetime(2098, 1, 1, tzinfo=UTC)
+    )
     one = "query One($id: ID!) { customer(id: $id) { tags giftCards { currency } } }"
     variables = {"id": encode_global_id("Customer", customer_id)}
     fast, slow, compiled = await writable_paths.both(one, variables)
