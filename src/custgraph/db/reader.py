@@ -34,7 +34,7 @@ class Reader:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         # Or, while only direct statements ran, the pool's connection alone (see
-        # `_pooled_driver`); never both.
+        # `_direct_connection`); never both.
         self._pooled: PoolProxiedConnection | None = None
         self._lock = asyncio.Lock()
         self.dialect = engine.dialect.name
@@ -361,13 +361,10 @@ async def _wrapped(engine: AsyncEngine, pooled: PoolProxiedConnection) -> AsyncC
     return AsyncConnection(engine, sync)
 
 
-async def _discard(connection: AsyncConnection | PoolProxiedConnection) -> None:
+async def _discard(connection: AsyncConnection) -> None:
     """Return a connection to the pool, or drop it when it is in no state to return."""
     try:
-        if isinstance(connection, AsyncConnection):
-            await connection.close()
-        else:
-            await greenlet_spawn(connection.close)
+        await connection.close()
     except Exception:
         # The connection broke under it (reset, timed out): the pool has already let
         # go of it, or lets go of it now; either way nothing more is owed to anyone.

@@ -8,7 +8,8 @@ customers of the level at once, writes each relation's answer as JSON text
 relations of a level share the statement, so a detail read runs one statement below the
 customer instead of six, and no Python runs per order, entry or note. When the customers'
 own fields need no Python either, the statement writes the whole customers
-(`WholeObjects`) and no builder runs for them.
+(`WholeObjects`) and no builder runs for them; customers without relations are written
+by the statement that selects them, a list's page statement (`RowJson`).
 
 The rows path (relations.py) stays behind each relation: it answers when a page is asked
 `after` a cursor, and on SQLite, where such statements are slow (the peer harness's
@@ -181,16 +182,18 @@ def write_relations_in_sql(plan: ObjectPlan, env: Env) -> None:
         texts[n] = text
         counts.append(objects)
     ids = "unnest((SELECT $1::bigint[])) AS k(id)"
+    # Without relations, the customers are written by the statement selecting them (its
+    # table unaliased); with them, by this level's statement (`c`).
     try:
-        whole = render_object(plan, "c", env, texts)
+        whole = render_object(plan, "c" if texts else _name(TABLES["Customer"]), env, texts)
     except NotRenderable:
         whole = None
     if whole is not None and not texts:
-        # Nothing but the customers' own fields: the statement selecting them writes them.
-        row = render_object(plan, _name(TABLES["Customer"]), env)
-        plan.in_row = RowJson(f"CASE WHEN {_checked(row.checks)} THEN {row.sql} END", row.objects)
+        plan.in_row = RowJson(
+            f"CASE WHEN {_checked(whole.checks)} THEN {whole.sql} END", whole.objects
+        )
         return
-    if whole is not None and texts:
+    if whole is not None:
         # Relations without Python under them: the customers' own fields come with them.
         text = f"CASE WHEN {_checked(whole.checks)} THEN {whole.sql} END"
         objects = " + ".join([str(whole.objects), *counts])

@@ -67,6 +67,12 @@ class RootCustomers(RootField):
     # The arguments made once when the document writes them all out (no variables).
     fixed: dict[str, Any] | None = dataclasses.field(default=None, init=False)
 
+    def __post_init__(self) -> None:
+        # Each node selection the page statement writes gets a column of its own there.
+        for k, plan in enumerate(self._node_plans()):
+            if plan.in_row is not None:
+                plan.in_row.column = f"custgraph_json_{k}"
+
     def arguments(self, run: Run) -> dict[str, Any]:
         if self.fixed is not None:
             return self.fixed
@@ -125,8 +131,6 @@ class RootCustomers(RootField):
         plans = self._node_plans()
         if not plans or any(p.in_row is None for p in plans):
             return ()
-        for k, plan in enumerate(plans):
-            plan.in_row.column = f"custgraph_json_{k}"
         return tuple((p.in_row.column, p.in_row.sql) for p in plans)
 
     def _node_plans(self) -> list[ObjectPlan]:

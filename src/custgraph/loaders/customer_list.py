@@ -73,33 +73,38 @@ class SortKey:
     expressions: tuple[ColumnElement[Any], ...]
     values: Callable[[Row[Any]], list[Any]]
     parsers: tuple[Callable[[Any, str], Any], ...]
-    # What the cursors read: the columns `values` reads, and the id.
-    columns: tuple[ColumnElement[Any], ...]
+    # The columns `values` reads.
+    reads: tuple[ColumnElement[Any], ...]
+
+    @property
+    def columns(self) -> tuple[ColumnElement[Any], ...]:
+        """What the cursors of this sort read: its columns and the id."""
+        return (c.id, *self.reads)
 
 
 SORT_KEYS: dict[str, SortKey] = {
-    "REFERENCE": SortKey((c.reference,), lambda r: [r.reference], (_text,), (c.id, c.reference)),
+    "REFERENCE": SortKey((c.reference,), lambda r: [r.reference], (_text,), (c.reference,)),
     "NAME": SortKey(
         (c.last_name, c.first_name),
         lambda r: [r.last_name, r.first_name],
         (_text, _text),
-        (c.id, c.last_name, c.first_name),
+        (c.last_name, c.first_name),
     ),
     # Erased customers have no email; they sort as the empty string.
     "EMAIL": SortKey(
-        (func.coalesce(c.email, ""),), lambda r: [r.email or ""], (_text,), (c.id, c.email)
+        (func.coalesce(c.email, ""),), lambda r: [r.email or ""], (_text,), (c.email,)
     ),
     "REGISTERED_AT": SortKey(
-        (c.registered_at,), lambda r: [r.registered_at], (parse_datetime,), (c.id, c.registered_at)
+        (c.registered_at,), lambda r: [r.registered_at], (parse_datetime,), (c.registered_at,)
     ),
     "UPDATED_AT": SortKey(
-        (c.updated_at,), lambda r: [r.updated_at], (parse_datetime,), (c.id, c.updated_at)
+        (c.updated_at,), lambda r: [r.updated_at], (parse_datetime,), (c.updated_at,)
     ),
     "TOTAL_REVENUE": SortKey(
-        (c.total_revenue,), lambda r: [r.total_revenue], (_decimal,), (c.id, c.total_revenue)
+        (c.total_revenue,), lambda r: [r.total_revenue], (_decimal,), (c.total_revenue,)
     ),
     "POINTS_BALANCE": SortKey(
-        (c.points_balance,), lambda r: [r.points_balance], (parse_int,), (c.id, c.points_balance)
+        (c.points_balance,), lambda r: [r.points_balance], (parse_int,), (c.points_balance,)
     ),
 }
 

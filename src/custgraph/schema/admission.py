@@ -6,9 +6,11 @@ takes longer and holds its rows and response objects longer, caches and the coll
 work harder, and the process serves fewer requests in total (16 list pages at once served
 about 20 % fewer per second than 2 at once, bench/gc_check.py). So every operation,
 query or mutation, takes its requested cost from a budget before it executes and waits,
-first come first served, while the budget is spent. Small queries (a customer's detail
-costs about 100 points) still run side by side by the dozen; list pages of 50 customers
-(about 3,000) two or so at a time.
+first come first served, while the budget is spent. List pages of 50 customers (about
+3,000 points) run two or so at a time; small queries (a customer's detail costs about
+100) side by side, but no more than `at_once` of them: past that many, the database's
+backends and the one server process only wait for each other's cores (a detail read's
+p99 at 16 at once 100-180 ms, at 6 about 30, at the same rate; bench/README.md).
 """
 
 from __future__ import annotations
