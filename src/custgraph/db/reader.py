@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -170,7 +171,7 @@ class Reader:
         through SQLAlchemy (whose rows need no processing)."""
         connection, driver = await self._direct_connection()
         carried = self._carried
-        if carried is not None and _carries(sql):
+        if carried is not None and _can_carry(sql):
             self._carried = None
         else:
             carried = None  # left for a statement that can carry it
@@ -237,8 +238,7 @@ class Reader:
         statement in a subquery: that copies every row once more, measured at twice the
         cost on a page of 100 customers). A statement without rows answers nothing, and
         `carried_answer` stays None."""
-        numbers = [f"${len(arguments) + n + 1}" for n in range(len(extra))]
-        carrying = f"SELECT {condition.format(*numbers)}, {sql[len(_SELECT) :]}"
+        carrying = _carrying(sql, condition, len(arguments), len(extra))
         records = await driver.fetch(carrying, *arguments, *extra)
         if records:
             self.carried_answer = bool(records[0][0])
@@ -307,9 +307,14 @@ class Reader:
 
 
 _SELECT = "SELECT "
+# The statements are a plan's or a loader's own strings, few and long-lived: scanning
+# and rebuilding one (several kB) for each request cost about 15 µs, and a new string
+# is hashed again by asyncpg's statement cache.
+_STATEMENTS = 1024
 
 
-def _carries(sql: str) -> bool:
+@functools.lru_cache(maxsize=_STATEMENTS)
+def _can_carry(sql: str) -> bool:
     """Whether a condition can go first in the statement's select list (one SELECT, not
     DISTINCT: set operations would need it in every branch)."""
     return (
@@ -317,6 +322,13 @@ def _carries(sql: str) -> bool:
         and not sql.startswith("SELECT DISTINCT")
         and not any(word in sql for word in (" UNION ", " INTERSECT ", " EXCEPT "))
     )
+
+
+@functools.lru_cache(maxsize=_STATEMENTS)
+def _carrying(sql: str, condition: str, arguments: int, extra: int) -> str:
+    """`sql` with `condition` (its `{n}` numbered after `arguments`) first in its list."""
+    numbers = [f"${arguments + n + 1}" for n in range(extra)]
+    return f"SELECT {condition.format(*numbers)}, {sql[len(_SELECT) :]}"
 
 
 async def _checkout(engine: AsyncEngine) -> PoolProxiedConnection:

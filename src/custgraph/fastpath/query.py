@@ -198,20 +198,31 @@ class QueryPlan:
         if isinstance(coerced, list):
             raise Fallback  # the general path reports the variables' errors
         run = Run(context, env, coerced)
-        tasks = [asyncio.ensure_future(root.resolve(run)) for root in self.roots]
         try:
-            values = await asyncio.gather(*tasks)
+            values = await self._resolve_roots(run)
         except BaseException:
-            # The general path answers instead: no root of this run may go on reading
-            # after the request has closed its connection.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            # The loaders may hold cancelled loads now; the general path starts afresh.
+            # The loaders may hold failed or cancelled loads now; the general path,
+            # which answers instead, starts afresh.
             context.loaders = Loaders(context.reader)
             raise
         run.data = {root.key: value for root, value in zip(self.roots, values, strict=True)}
         return run
+
+    async def _resolve_roots(self, run: Run) -> list[Any]:
+        if len(self.roots) == 1:
+            # One root needs no task of its own (with the loaders' hops, a tenth of a
+            # detail read's Python).
+            return [await self.roots[0].resolve(run)]
+        tasks = [asyncio.ensure_future(root.resolve(run)) for root in self.roots]
+        try:
+            return await asyncio.gather(*tasks)
+        except BaseException:
+            # No root of this run may go on reading after the request has closed its
+            # connection.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
 
 def compile_query(

@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from aiodataloader import DataLoader
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from custgraph.db.direct import direct
 from custgraph.db.reader import Reader
-from custgraph.loaders.whole_batch import WholeLevelLoads
+from custgraph.loaders.whole_batch import TickDispatch, WholeLevelLoads
 
 
 def _keys_condition(column: ColumnElement[Any], many: bool, dialect: str) -> ColumnElement[bool]:
@@ -76,7 +75,7 @@ def group_by_key(rows: Sequence[Row[Any]], key: str, keys: Sequence[int]) -> lis
     return [grouped.get(k, []) for k in keys]
 
 
-class RowById(DataLoader[int, Row[Any] | None]):
+class RowById(TickDispatch[Row[Any] | None]):
     """One row per id (None when missing), from a statement that selects an `id` column."""
 
     def __init__(self, reader: Reader, statement: Select[Any]) -> None:
