@@ -6,7 +6,9 @@ DSN="$PG/custgraph_bench"
 SECRET=bench-secret-for-loopback-benchmarks-only
 PY="$ROOT/.venv/bin/python"
 export CUSTGRAPH_DATABASE_URL="postgresql+asyncpg://${PG#postgresql://}/custgraph_bench"
-export CUSTGRAPH_SECRET_KEY=$SECRET CUSTGRAPH_RATE_LIMIT_ENABLED=false CUSTGRAPH_LOG_LEVEL=WARNING
+# Logging as the harness serves custgraph (INFO: the access log is part of the cost).
+export CUSTGRAPH_SECRET_KEY=$SECRET CUSTGRAPH_RATE_LIMIT_ENABLED=false
+export CUSTGRAPH_LOG_LEVEL=${CUSTGRAPH_LOG_LEVEL:-INFO}
 export CUSTGRAPH_DELIVERY_WORKER=false
 
 # The bench OWNER's bearer token (bench/harness.sh loads the database and the user).

@@ -26,6 +26,7 @@ from custgraph.http.graphql_endpoint import GraphQLEndpoint
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_ids import RequestIds
 from custgraph.mail import run_delivery_loop, senders_for
+from custgraph.observability.access_log import AccessLog
 from custgraph.observability.json_logs import use_json_logs
 from custgraph.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from custgraph.observability.metrics import Metrics
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.execution_budget
             else None
         ),
+        access_log=AccessLog(settings.access_log_flush_seconds),
     )
     metrics = Metrics()
 
@@ -141,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stop.set()
             if delivery is not None:
                 await delivery
+            state.access_log.flush()
             await engine.dispose()
             await write_engine.dispose()
             if tracing is not None:
@@ -158,7 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Outermost first: the request id is settled before anything may answer.
     middleware = [
         Middleware(RequestIds),
-        Middleware(ObserveRequests, metrics=metrics),
+        Middleware(ObserveRequests, metrics=metrics, access_log=state.access_log),
     ]
     if tracing is not None:
         # Inside ObserveRequests, whose request record the span's attributes come from.

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     introspection_for: Literal["staff", "all", "none"] = "staff"  # and "Did you mean"
     metrics_enabled: bool = True  # serves /metrics (Prometheus text format)
     log_format: Literal["text", "json"] = "text"
+    # The access log's lines are written together this long after the first of them
+    # (observability/access_log.py); 0 writes each as its request ends.
+    access_log_flush_seconds: float = Field(default=0.05, ge=0, le=60)
     # Traces go to this OTLP/HTTP collector (http://host:4318); unset, nothing is traced.
     otlp_endpoint: str | None = None
     otel_service_name: str = "custgraph"  # how a tracing backend names this service

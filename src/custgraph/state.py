@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
 from custgraph.auth.staff_sessions import StaffSessions
+from custgraph.observability.access_log import AccessLog
 from custgraph.schema.admission import ExecutionBudget
 from custgraph.schema.build import Schema
 from custgraph.settings import Settings
@@ -24,3 +25,4 @@ class AppState:
     # None when the settings set no budget.
     execution_budget: ExecutionBudget | None = None
     staff_sessions: StaffSessions = field(default_factory=StaffSessions)
+    access_log: AccessLog = field(default_factory=lambda: AccessLog(0))

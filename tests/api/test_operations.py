@@ -93,6 +93,7 @@ async def test_each_graphql_request_logs_one_structured_line(
             headers={"X-Request-Id": "log-line-1"},
         )
         assert response.ok()
+        seeded.app.state.access_log.flush()
     records = [r for r in caplog.records if getattr(r, "request_id", None) == "log-line-1"]
     assert len(records) == 1
     line = json.loads(JsonFormatter().format(records[0]))
@@ -104,6 +105,71 @@ async def test_each_graphql_request_logs_one_structured_line(
     assert line["statements"] >= 2
     assert isinstance(line["duration_ms"], float)
     assert line["level"] == "INFO" and line["logger"] == "custgraph.requests"
+
+
+def _access_lines(caplog: pytest.LogCaptureFixture, request_id: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
+
+
+async def test_access_lines_are_written_together_after_the_flush_interval(
+    seeded: SeededWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        str(seeded.app.state.settings.database_url),
+        delivery_worker=False,
+        access_log_flush_seconds=0.3,
+    )
+    query = {"query": "{ __typename }"}
+    async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
+        with caplog.at_level(logging.INFO, logger="custgraph.requests"):
+            sent = time.time()
+            for n in range(3):
+                headers = {"X-Request-Id": f"batched-{n}"}
+                assert (await http.post("/graphql", json=query, headers=headers)).is_success
+            answered = time.time()
+            assert not any(_access_lines(caplog, f"batched-{n}") for n in range(3))
+            await asyncio.sleep(0.5)
+            records = [_access_lines(caplog, f"batched-{n}") for n in range(3)]
+    assert [len(r) for r in records] == [1, 1, 1]
+    # Each line has the time its request ended, not the time it was written.
+    times = [r[0].created for r in records]
+    assert sent <= times[0] <= times[1] <= times[2] <= answered
+    assert records[0][0].getMessage().startswith("batched-0 POST - ok 200 ")
+
+
+async def test_access_lines_kept_are_written_when_the_app_stops(
+    seeded: SeededWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        str(seeded.app.state.settings.database_url),
+        delivery_worker=False,
+        access_log_flush_seconds=60,
+    )
+    with caplog.at_level(logging.INFO, logger="custgraph.requests"):
+        async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
+            headers = {"X-Request-Id": "kept-1"}
+            assert (
+                await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+            ).is_success
+            assert _access_lines(caplog, "kept-1") == []
+        assert len(_access_lines(caplog, "kept-1")) == 1
+
+
+async def test_with_no_flush_interval_each_line_is_written_as_its_request_ends(
+    seeded: SeededWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        str(seeded.app.state.settings.database_url),
+        delivery_worker=False,
+        access_log_flush_seconds=0,
+    )
+    async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
+        with caplog.at_level(logging.INFO, logger="custgraph.requests"):
+            headers = {"X-Request-Id": "at-once-1"}
+            assert (
+                await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+            ).is_success
+            assert len(_access_lines(caplog, "at-once-1")) == 1
 
 
 async def test_with_the_database_unreachable_answers_come_in_bounded_time() -> None:

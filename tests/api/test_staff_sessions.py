@@ -53,23 +53,25 @@ async def _staff(wgql: GraphQLClient, role: str) -> tuple[str, GraphQLClient]:
 class Statements:
     """The statements each request ran on its read connection, from the request log."""
 
-    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+    def __init__(self, caplog: pytest.LogCaptureFixture, world: SeededWorld) -> None:
         self.caplog = caplog
+        self.access_log = world.app.state.access_log
 
     async def of(self, call: Any) -> tuple[Any, int]:
         self.caplog.clear()
         with self.caplog.at_level(logging.INFO, logger="custgraph.requests"):
             answer = await call
+            self.access_log.flush()
         counts = [r.statements for r in self.caplog.records if hasattr(r, "statements")]
         assert len(counts) == 1
         return answer, counts[0]
 
 
 async def test_a_remembered_session_costs_no_statement_of_its_own(
-    wgql: GraphQLClient, caplog: pytest.LogCaptureFixture
+    wgql: GraphQLClient, writable: SeededWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, support = await _staff(wgql, "SUPPORT")
-    statements = Statements(caplog)
+    statements = Statements(caplog, writable)
     first, looked_up = await statements.of(support(EMAILS))
     second, remembered = await statements.of(support(EMAILS))
     assert first.ok() == second.ok()
@@ -77,7 +79,7 @@ async def test_a_remembered_session_costs_no_statement_of_its_own(
 
 
 async def test_a_role_changed_between_requests_answers_for_the_new_role(
-    wgql: GraphQLClient, caplog: pytest.LogCaptureFixture
+    wgql: GraphQLClient, writable: SeededWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
     staff_id, staff = await _staff(wgql, "SUPPORT")
     assert all(n["email"] for n in (await staff(EMAILS)).ok()["customers"]["nodes"])
@@ -87,7 +89,7 @@ async def test_a_role_changed_between_requests_answers_for_the_new_role(
     assert refused.codes == ["FORBIDDEN"] * 2
     assert all(n["email"] is None for n in refused.data["customers"]["nodes"])
     # The new role's session is remembered in turn, and confirmed by one statement.
-    statements = Statements(caplog)
+    statements = Statements(caplog, writable)
     again, count = await statements.of(staff(EMAILS))
     assert again.data == refused.data and again.codes == refused.codes
     assert count == 1

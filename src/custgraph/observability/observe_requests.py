@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from custgraph.http.request_ids import request_id_of
+from custgraph.observability.access_log import AccessLine, AccessLog
 from custgraph.observability.metrics import Metrics
 from custgraph.observability.request_record import start_record
 
-log = logging.getLogger("custgraph.requests")
-
 
 class ObserveRequests:
-    def __init__(self, app: ASGIApp, metrics: Metrics, path: str = "/graphql") -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, access_log: AccessLog, path: str = "/graphql"
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -40,24 +41,17 @@ class ObserveRequests:
             # Answers the endpoint did not make (413, 500) have no outcome of their own.
             outcome = record.outcome or ("INTERNAL" if status >= 500 else "BAD_REQUEST")
             self.metrics.observe(record, outcome, seconds)
-            request_id = request_id_of(scope)
-            log.info(
-                "%s %s %s %s %d %.1fms statements=%d principal=%s",
-                request_id,
-                scope["method"],
-                record.operation or "-",
-                outcome,
-                status,
-                seconds * 1000,
-                record.statements,
-                record.principal_key or "-",
-                extra={
-                    "request_id": request_id,
-                    "principal": record.principal_key,
-                    "operation": record.operation,
-                    "outcome": outcome,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "statements": record.statements,
-                },
-            )
+            if self.access_log.enabled():
+                self.access_log.add(
+                    AccessLine(
+                        ended=time.time(),
+                        request_id=request_id_of(scope),
+                        method=scope["method"],
+                        operation=record.operation,
+                        outcome=outcome,
+                        status=status,
+                        duration_ms=round(seconds * 1000, 1),
+                        statements=record.statements,
+                        principal=record.principal_key,
+                    )
+                )
