@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
+from custgraph.http.request_id import request_id_from
 from tests.conftest import SeededWorld
 
 QUERY = "{ customers(first: 1) { totalCount } }"
@@ -138,7 +141,7 @@ async def test_request_id_is_echoed_or_made(http: httpx.AsyncClient, seeded: See
     made = await http.post(
         "/graphql", json={"query": QUERY}, headers={**_auth(seeded), "X-Request-Id": "<bad id>"}
     )
-    assert len(made.headers["x-request-id"]) == 32
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
     error = await http.post(
         "/graphql", json={"query": "{ nope }"}, headers={**_auth(seeded), "X-Request-Id": "req-7"}
     )
@@ -172,3 +175,10 @@ async def test_health_checks(http: httpx.AsyncClient) -> None:
     ready = await http.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready"}
+
+
+def test_made_request_ids_are_32_hex_digits_and_do_not_repeat() -> None:
+    made = [request_id_from(None) for _ in range(10_000)]
+    # A sixteenth of them start with a zero digit: unpadded, they would be shorter.
+    assert all(re.fullmatch(r"[0-9a-f]{32}", m) for m in made)
+    assert len(set(made)) == len(made)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 log = logging.getLogger("custgraph.requests")
 
@@ -21,8 +21,7 @@ MAX_PENDING = 1000
 _FORMAT = "%s %s %s %s %d %.1fms statements=%d principal=%s"
 
 
-@dataclass(frozen=True, slots=True)
-class AccessLine:
+class AccessLine(NamedTuple):
     ended: float  # time.time() when the request ended
     request_id: str
     method: str
