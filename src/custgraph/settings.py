@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     # Cost points of the queries one process executes at once (schema/admission.py); a
     # query finds the budget spent waits its turn. 0: no budget.
     execution_budget: int = Field(default=8000, ge=0)
-    # And at most this many at once, however cheap (0: no such limit).
+    # And at most this many of ordinary cost at once (0: no such limit); one under a
+    # quarter of a share takes four times its cost instead (schema/admission.py).
     execution_at_once: int = Field(default=6, ge=0)
     # Serve customer reads through compiled plans (src/custgraph/fastpath/); off sends
     # every query through graphql-core's per-field execution.

@@ -81,9 +81,9 @@ async def test_a_turn_granted_as_its_request_is_given_up_is_given_back() -> None
     assert granted == [0] and budget.in_use == 0
 
 
-async def test_no_more_than_at_once_queries_run_however_cheap() -> None:
+async def test_no_more_than_at_once_queries_of_ordinary_cost_run_at_once() -> None:
     budget = ExecutionBudget(8000, at_once=3)
-    points = [budget.points_for(cost) for cost in (100, 100, 100, 100, 5000)]
+    points = [budget.points_for(cost) for cost in (700, 700, 700, 700, 5000)]
     assert points[:4] == [2666] * 4 and points[4] == 5000
     granted, _ = await _turns(budget, points)
     assert granted == [0, 1, 2]  # the fourth cheap query waits for a place
@@ -98,4 +98,25 @@ async def test_no_more_than_at_once_queries_run_however_cheap() -> None:
 
 def test_without_at_once_cheap_queries_take_only_their_cost() -> None:
     assert ExecutionBudget(8000).points_for(100) == 100
-    assert ExecutionBudget(8000, at_once=6).points_for(100) == 1333
+
+
+def test_a_query_under_a_quarter_share_takes_four_times_its_cost() -> None:
+    budget = ExecutionBudget(8000, at_once=6)  # a share: 1333 points
+    assert budget.points_for(100) == 400  # a customer's detail
+    assert budget.points_for(0) == 4
+    assert budget.points_for(333) == 1332  # the last cost under a quarter share
+    assert budget.points_for(334) == 1333  # from there on, the share
+    assert budget.points_for(401) == 1333  # a flat page of 100 customers
+    assert budget.points_for(3001) == 3001  # a page with its relations
+
+
+async def test_cheap_reads_run_side_by_side_where_list_pages_wait() -> None:
+    budget = ExecutionBudget(8000, at_once=6)
+    details = [budget.points_for(100)] * 20
+    granted, _ = await _turns(budget, details)
+    assert len(granted) == 20 and budget.in_use == 8000
+    for p in details:
+        budget.release(p)
+    pages = [budget.points_for(401)] * 7
+    granted, _ = await _turns(budget, pages)
+    assert granted == [0, 1, 2, 3, 4, 5]  # the seventh waits for a place

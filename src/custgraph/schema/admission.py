@@ -7,10 +7,12 @@ work harder, and the process serves fewer requests in total (16 list pages at on
 about 20 % fewer per second than 2 at once, bench/gc_check.py). So every operation,
 query or mutation, takes its requested cost from a budget before it executes and waits,
 first come first served, while the budget is spent. List pages of 50 customers (about
-3,000 points) run two or so at a time; small queries (a customer's detail costs about
-100) side by side, but no more than `at_once` of them: past that many, the database's
-backends and the one server process only wait for each other's cores (a detail read's
-p99 at 16 at once 100-180 ms, at 6 about 30, at the same rate; bench/README.md).
+3,000 points) run two or so at a time; lists of 100 customers (about 400) side by side,
+but no more than `at_once` of them: past that many, the database's backends and the one
+server process only wait for each other's cores (16 lists at once served 2-10 % fewer
+per second than 6, with twice the p99; bench/README.md). A query under a quarter of that
+share is short in the database too: a customer's detail (about 100 points) takes four
+times its cost, and 16 of them at once served 15-20 % more than 6 at the same p99.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
+# A query far cheaper than a share takes this many times its cost instead of the share.
+CHEAP_WEIGHT = 4
+
 
 class ExecutionBudget:
     """Cost points of the queries executing at once, granted in order of arrival; and
-    with `at_once`, no more than that many queries, however cheap."""
+    with `at_once`, no more than that many queries of ordinary cost at once."""
 
     def __init__(self, capacity: int, at_once: int = 0) -> None:
         self.capacity = capacity
@@ -35,8 +40,13 @@ class ExecutionBudget:
         self._least = max(1, capacity // at_once) if at_once else 1
 
     def points_for(self, cost: int) -> int:
-        """A query dearer than the whole budget runs alone rather than never."""
-        return max(self._least, min(cost, self.capacity))
+        """The points a query of `cost` takes: at least a share, or for a query under a
+        `CHEAP_WEIGHT`th of a share `CHEAP_WEIGHT` times its cost (a customer's detail,
+        about 100 points, takes 400, so up to 20 run side by side where list pages of
+        100 run six at a time). A query dearer than the whole budget runs alone rather
+        than never."""
+        least = min(self._least, CHEAP_WEIGHT * max(cost, 1))
+        return max(least, min(cost, self.capacity))
 
     def has_room(self, points: int) -> bool:
         return not self._waiting and self.in_use + points <= self.capacity
