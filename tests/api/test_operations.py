@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -111,21 +113,36 @@ def _access_lines(caplog: pytest.LogCaptureFixture, request_id: str) -> list[log
     return [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
 
 
-async def test_access_lines_are_written_together_after_the_flush_interval(
-    seeded: SeededWorld, caplog: pytest.LogCaptureFixture
-) -> None:
+@contextlib.asynccontextmanager
+async def _serving(
+    seeded: SeededWorld, flush_seconds: float
+) -> AsyncIterator[Callable[[str], Awaitable[None]]]:
+    """An app of the seeded world's database with its own access log flush interval;
+    yields a call that sends a query with the given request id."""
     settings = settings_for(
         str(seeded.app.state.settings.database_url),
         delivery_worker=False,
-        access_log_flush_seconds=0.3,
+        access_log_flush_seconds=flush_seconds,
     )
-    query = {"query": "{ __typename }"}
     async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
+
+        async def send(request_id: str) -> None:
+            answer = await http.post(
+                "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-Id": request_id}
+            )
+            assert answer.is_success
+
+        yield send
+
+
+async def test_access_lines_are_written_together_after_the_flush_interval(
+    seeded: SeededWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with _serving(seeded, 0.3) as send:
         with caplog.at_level(logging.INFO, logger="custgraph.requests"):
             sent = time.time()
             for n in range(3):
-                headers = {"X-Request-Id": f"batched-{n}"}
-                assert (await http.post("/graphql", json=query, headers=headers)).is_success
+                await send(f"batched-{n}")
             answered = time.time()
             assert not any(_access_lines(caplog, f"batched-{n}") for n in range(3))
             await asyncio.sleep(0.5)
@@ -140,17 +157,9 @@ async def test_access_lines_are_written_together_after_the_flush_interval(
 async def test_access_lines_kept_are_written_when_the_app_stops(
     seeded: SeededWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = settings_for(
-        str(seeded.app.state.settings.database_url),
-        delivery_worker=False,
-        access_log_flush_seconds=60,
-    )
     with caplog.at_level(logging.INFO, logger="custgraph.requests"):
-        async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
-            headers = {"X-Request-Id": "kept-1"}
-            assert (
-                await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
-            ).is_success
+        async with _serving(seeded, 60) as send:
+            await send("kept-1")
             assert _access_lines(caplog, "kept-1") == []
         assert len(_access_lines(caplog, "kept-1")) == 1
 
@@ -158,17 +167,9 @@ async def test_access_lines_kept_are_written_when_the_app_stops(
 async def test_with_no_flush_interval_each_line_is_written_as_its_request_ends(
     seeded: SeededWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = settings_for(
-        str(seeded.app.state.settings.database_url),
-        delivery_worker=False,
-        access_log_flush_seconds=0,
-    )
-    async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
+    async with _serving(seeded, 0) as send:
         with caplog.at_level(logging.INFO, logger="custgraph.requests"):
-            headers = {"X-Request-Id": "at-once-1"}
-            assert (
-                await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
-            ).is_success
+            await send("at-once-1")
             assert len(_access_lines(caplog, "at-once-1")) == 1
 
 

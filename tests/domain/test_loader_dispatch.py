@@ -12,24 +12,26 @@ from aiodataloader import DataLoader
 from custgraph.loaders.whole_batch import TickDispatch
 
 
-class _Recorded(TickDispatch[int]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[list[int]] = []
+class _Recording:
+    """Records each batch it is asked for."""
+
+    batches: list[list[int]]
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[int]:
         self.batches.append(list(keys))
         return [k * 10 for k in keys]
 
 
-class _Reference(DataLoader[int, int]):
+class _Recorded(_Recording, TickDispatch[int]):
     def __init__(self) -> None:
         super().__init__()
-        self.batches: list[list[int]] = []
+        self.batches = []
 
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[int]:
-        self.batches.append(list(keys))
-        return [k * 10 for k in keys]
+
+class _Reference(_Recording, DataLoader[int, int]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = []
 
 
 async def _load_after(loader: DataLoader[int, int], key: int, ticks: int) -> int:
