@@ -22,7 +22,7 @@ class AppState:
     session_factory: async_sessionmaker[AsyncSession]
     schema: Schema
     graphiql_page: Callable[[str], Response]
+    access_log: AccessLog
     # None when the settings set no budget.
     execution_budget: ExecutionBudget | None = None
     staff_sessions: StaffSessions = field(default_factory=StaffSessions)
-    access_log: AccessLog = field(default_factory=lambda: AccessLog(0))
