@@ -136,6 +136,7 @@ async def _create_staff(settings: Settings, args: argparse.Namespace) -> None:
             password=password,
             first_name=args.first_name,
             last_name=args.last_name,
+            special_use_email_domains=settings.email_allow_special_use_domains,
         )
     finally:
         await engine.dispose()

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     db_write_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
     log_level: str = "INFO"
+    # Emails on the intranet's special-use domains (`.local`, `.test`) are refused unless
+    # this allows them (domain/validation.py); `localhost`, `.invalid` and the like never.
+    email_allow_special_use_domains: bool = False
     # Customers in these discount groups have contract addresses that only the ERP
     # changes; the API refuses address changes for them.
     address_locked_discount_groups: list[str] = ["CONTRACT"]

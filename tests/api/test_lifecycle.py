@@ -52,6 +52,7 @@ ALLOWED = {
     ("ACTIVE", "INACTIVE"),
     ("INACTIVE", "ACTIVE"),
     ("BLOCKED", "INACTIVE"),
+    ("UNVERIFIED", "ACTIVE"),
     ("UNVERIFIED", "BLOCKED"),
     ("ACTIVE", "DISABLED"),
     ("BLOCKED", "DISABLED"),
@@ -337,10 +338,33 @@ async def test_status_moves_only_along_the_allowed_transitions(
             if (current, wanted) in ALLOWED:
                 assert payload["userErrors"] == [], (current, wanted)
                 assert payload["customer"]["status"] == wanted
+            elif current == wanted and current not in ("MERGED", "ERASED"):
+                # Already there: success with the customer, nothing written.
+                assert payload["userErrors"] == [], current
+                assert payload["customer"]["status"] == current
+                assert await snapshot(writable, made.id) == before, current
             else:
                 assert only_error(payload) == ("INVALID_TRANSITION", ["status"]), (current, wanted)
                 assert payload["customer"] is None
                 assert await snapshot(writable, made.id) == before
+
+
+async def test_a_retried_status_change_succeeds_and_writes_nothing_more(
+    wgql: GraphQLClient, writable: SeededWorld
+) -> None:
+    made = await make_customer(writable)
+    version = (await state_of(wgql, made))["version"]
+    first = (await wgql(SET_STATUS, {"id": made.gid, "status": "BLOCKED", "v": version})).ok()
+    assert first["customerSetStatus"]["customer"]["version"] == version + 1
+    after_first = await snapshot(writable, made.id)
+    # The ERP did not see the answer and sends the same request again, version and all.
+    again = (await wgql(SET_STATUS, {"id": made.gid, "status": "BLOCKED", "v": version})).ok()
+    payload = again["customerSetStatus"]
+    assert payload["userErrors"] == []
+    assert payload["customer"] == {"id": made.gid, "status": "BLOCKED", "version": version + 1}
+    assert await snapshot(writable, made.id) == after_first
+    events = (await state_of(wgql, made))["events"]["nodes"]
+    assert [e["type"] for e in events].count("STATUS_CHANGED") == 1
 
 
 async def test_deactivating_and_disabling_end_sessions_too(

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from custgraph.db.models import Customer, CustomerEvent
-from tests.api.test_identity import CUSTOMER_LOGIN, _signed_in_customer
+from custgraph.db.models import Customer, CustomerEvent, Notification
+from tests.api.test_identity import CUSTOMER_LOGIN, VERIFY, _signed_in_customer
+from tests.api.test_lifecycle import SET_STATUS
 from tests.conftest import SeededWorld
 from tests.support.client import GraphQLClient
 from tests.support.outbox import latest_link_token
@@ -53,16 +54,50 @@ async def _create(wgql: GraphQLClient, **fields: Any) -> dict[str, Any]:
     return payload["customer"]
 
 
-async def test_create_opens_an_active_record_with_a_reference_and_an_event(
+async def test_create_opens_an_unverified_record_with_a_reference_and_an_event(
     wgql: GraphQLClient,
 ) -> None:
     customer = await _create(wgql, tags=["VIP", "VIP", " b2b "], phone="+4930 1234567")
-    assert customer["status"] == "ACTIVE"
+    assert customer["status"] == "UNVERIFIED"
     assert customer["reference"] == f"CUST-{int(customer['reference'][5:]):06d}"
     assert customer["tags"] == ["VIP", "b2b"] and customer["version"] == 1
     events = (await wgql(EVENTS, {"id": customer["id"]})).ok()["customer"]["events"]["nodes"]
     assert events[0]["type"] == "CUSTOMER_CREATED"
     assert events[0]["actor"] == {"kind": "STAFF", "name": "Owner Tester"}
+
+
+async def test_a_created_customer_is_activated_by_the_emailed_verification_link(
+    wgql: GraphQLClient, writable: SeededWorld
+) -> None:
+    email = _email()
+    customer = await _create(wgql, email=email)
+    assert customer["status"] == "UNVERIFIED"
+    token = await latest_link_token(writable.app.state.engine, email, "confirm your email")
+    verified = (await wgql.as_(None)(VERIFY, {"token": token})).ok()["customerVerifyEmail"]
+    assert verified["customer"] == {"status": "ACTIVE", "emailVerified": True}
+
+
+async def test_staff_activate_a_created_customer_explicitly(
+    wgql: GraphQLClient, writable: SeededWorld
+) -> None:
+    engine = writable.app.state.engine
+    # An import: no email goes out, and without an email none could.
+    for fields in ({"sendVerificationEmail": False}, {"email": None}):
+        customer = await _create(wgql, **fields)
+        assert customer["status"] == "UNVERIFIED"
+        queued = await fetch(
+            engine,
+            select(func.count())
+            .select_from(Notification)
+            .join(Customer, Customer.id == Notification.customer_id)
+            .where(Customer.reference == customer["reference"]),
+        )
+        assert queued[0][0] == 0, fields
+        activated = (await wgql(SET_STATUS, {"id": customer["id"], "status": "ACTIVE"})).ok()[
+            "customerSetStatus"
+        ]
+        assert activated["userErrors"] == []
+        assert activated["customer"]["status"] == "ACTIVE"
 
 
 async def test_create_with_invitation_waits_for_the_set_password_link(

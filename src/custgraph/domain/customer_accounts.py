@@ -127,7 +127,9 @@ async def register_customer(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, registration: Registration
 ) -> Customer:
     """Create an UNVERIFIED customer who can sign in once the emailed link is used."""
-    email = normalized_email(registration.email)
+    email = normalized_email(
+        registration.email, special_use_domains=settings.email_allow_special_use_domains
+    )
     checked_password(registration.password)
     first_name = person_name(registration.first_name, ["firstName"])
     last_name = person_name(registration.last_name, ["lastName"])

@@ -38,6 +38,16 @@ async def lock_customer(
     )
     if customer is None:
         raise DomainError("NOT_FOUND", "Customer not found.", [field])
+    check_version(customer, expected_version)
+    if customer.status in FINAL_STATUSES and not allow_final:
+        raise DomainError(
+            "NOT_ALLOWED", f"The customer is {customer.status} and cannot change.", [field]
+        )
+    return customer
+
+
+def check_version(customer: Customer, expected_version: int | None) -> None:
+    """CONFLICT when the caller expected another version of the customer than it has."""
     if expected_version is not None and customer.version != expected_version:
         raise DomainError(
             "CONFLICT",
@@ -45,11 +55,6 @@ async def lock_customer(
             f"expected {expected_version}); reload and retry.",
             ["expectedVersion"],
         )
-    if customer.status in FINAL_STATUSES and not allow_final:
-        raise DomainError(
-            "NOT_ALLOWED", f"The customer is {customer.status} and cannot change.", [field]
-        )
-    return customer
 
 
 def mark_changed(customer: Customer) -> None:

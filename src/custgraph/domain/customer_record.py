@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.db.models import Customer
 from custgraph.domain import profile
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_accounts import send_set_password
+from custgraph.domain.customer_accounts import send_set_password, send_verification
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
@@ -130,6 +130,7 @@ class NewCustomer:
     values: Mapping[str, Any]
     tags: list[str]
     send_set_password_email: bool
+    send_verification_email: bool = True
 
 
 async def create_customer(
@@ -140,11 +141,17 @@ async def create_customer(
 ) -> Customer:
     """Open a customer record for someone (staff or an integration).
 
-    With `send_set_password_email` the customer gets an invitation to choose a
-    password and stays UNVERIFIED until they use it; otherwise the record is ACTIVE
-    with the email unverified.
+    The record starts UNVERIFIED, as one the customer registered themselves: the emailed
+    link verifies the email and makes it ACTIVE. With `send_set_password_email` that link
+    is the invitation to choose a password; otherwise, unless `send_verification_email`
+    is off (an import that must not mail anyone), a verify-email link. Staff may also
+    activate the record explicitly (`set_status`).
     """
-    email = normalized_email(new.email) if new.email else None
+    email = (
+        normalized_email(new.email, special_use_domains=settings.email_allow_special_use_domains)
+        if new.email
+        else None
+    )
     if new.send_set_password_email and email is None:
         raise DomainError("REQUIRED", "An email is needed to send the invitation.", ["email"])
     values = _checked({"firstName": "", "lastName": "", **new.values}, caller)
@@ -161,7 +168,7 @@ async def create_customer(
         customer = Customer(
             reference=placeholder_reference(),
             email=email,
-            status="UNVERIFIED" if new.send_set_password_email else "ACTIVE",
+            status="UNVERIFIED",
             tags=tags,
         )
         for name, value in values.items():
@@ -176,8 +183,10 @@ async def create_customer(
             "Customer created",
             request_id=caller.request_id,
         )
-        if new.send_set_password_email:
+        if email is not None and new.send_set_password_email:
             await send_set_password(session, settings, customer)
+        elif email is not None and new.send_verification_email:
+            await send_verification(session, settings, customer)
         return customer
 
     return await in_transaction(sessions, work)

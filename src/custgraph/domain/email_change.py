@@ -72,7 +72,9 @@ async def change_email(
     Sessions are not ended. TAKEN when another customer has the email (in any case).
     Returns the customer's id.
     """
-    new_email = normalized_email(email)
+    new_email = normalized_email(
+        email, special_use_domains=settings.email_allow_special_use_domains
+    )
     request = {"customerId": customer_id, "email": new_email, "expectedVersion": expected_version}
 
     async def work(session: AsyncSession) -> int:

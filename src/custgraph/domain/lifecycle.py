@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Customer, GiftCard, Order
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_lock import check_version, lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
 from custgraph.domain.transaction import in_transaction
@@ -19,9 +19,12 @@ logger = logging.getLogger(__name__)
 MAX_REASON_LENGTH = 300
 
 # Where each status may move with `customerSetStatus`; anything not listed is an
-# INVALID_TRANSITION, including staying where it is:
+# INVALID_TRANSITION. Asking for the status a customer already has is not a move: it
+# succeeds and writes nothing (ERPs retry status changes), except for MERGED and ERASED,
+# which no status change sets.
 #
-#   UNVERIFIED -> BLOCKED, DISABLED
+#   UNVERIFIED -> ACTIVE (staff activate an account without the emailed link), BLOCKED,
+#                 DISABLED
 #   ACTIVE     -> BLOCKED, INACTIVE, DISABLED
 #   BLOCKED    -> ACTIVE, INACTIVE, DISABLED
 #   INACTIVE   -> ACTIVE, DISABLED
@@ -29,7 +32,7 @@ MAX_REASON_LENGTH = 300
 #   MERGED, ERASED -> (nothing; and nothing moves into them here: only a merge or an
 #                     erasure sets them, with the bookkeeping they need)
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    "UNVERIFIED": frozenset({"BLOCKED", "DISABLED"}),
+    "UNVERIFIED": frozenset({"ACTIVE", "BLOCKED", "DISABLED"}),
     "ACTIVE": frozenset({"BLOCKED", "INACTIVE", "DISABLED"}),
     "BLOCKED": frozenset({"ACTIVE", "INACTIVE", "DISABLED"}),
     "INACTIVE": frozenset({"ACTIVE", "DISABLED"}),
@@ -46,9 +49,7 @@ def _checked_transition(current: str, wanted: str) -> None:
     """INVALID_TRANSITION unless ALLOWED_TRANSITIONS lets `current` move to `wanted`."""
     if wanted in ALLOWED_TRANSITIONS.get(current, frozenset()):
         return
-    if wanted == current:
-        message = f"The customer is already {current}."
-    elif wanted in ("MERGED", "ERASED"):
+    if wanted in ("MERGED", "ERASED"):
         message = f"{wanted} is set by merging or erasing the customer, not by a status change."
     elif current in ("DISABLED", "MERGED", "ERASED"):
         message = f"A {current} customer's status cannot change."
@@ -78,17 +79,21 @@ async def set_status(
     """Block, unblock, deactivate, reactivate or disable a customer (see ALLOWED_TRANSITIONS).
 
     Blocking, deactivating and disabling end the customer's sessions. The reason, when
-    given, is kept in the STATUS_CHANGED event. Returns the customer's id.
+    given, is kept in the STATUS_CHANGED event. The status the customer already has
+    answers success and writes nothing, whatever `expected_version` says: the state the
+    caller asked for holds, so a retry of a change that went through is not a CONFLICT.
+    Returns the customer's id.
     """
     why = _checked_reason(reason)
 
     async def work(session: AsyncSession) -> int:
         # Merged and erased records are loaded too, so that they get the transition
         # table's answer rather than a generic refusal.
-        customer = await lock_customer(
-            session, customer_id, expected_version, caller=caller, allow_final=True
-        )
+        customer = await lock_customer(session, customer_id, caller=caller, allow_final=True)
         old = customer.status
+        if old == status and status not in ("MERGED", "ERASED"):
+            return customer.id
+        check_version(customer, expected_version)
         _checked_transition(old, status)
         customer.status = status
         if status in ENDS_SESSIONS:

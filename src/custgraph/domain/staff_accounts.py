@@ -40,15 +40,17 @@ async def create_staff_user(
     first_name: str = "",
     last_name: str = "",
     actor_role: str | None = "OWNER",
+    special_use_email_domains: bool = False,
 ) -> StaffUser:
     """Create a staff user with `role`; without a password the user cannot sign in yet.
 
     `actor_role` is the creator's role (the CLI acts as OWNER): only an OWNER may
-    create OWNER or ADMIN users.
+    create OWNER or ADMIN users. `special_use_email_domains` allows `.local` and
+    `.test` emails (the operator's setting).
     """
     if role in PRIVILEGED_ROLES and actor_role != "OWNER":
         raise DomainError("NOT_ALLOWED", "Only an OWNER may create OWNER or ADMIN users.", ["role"])
-    address = normalized_email(email)
+    address = normalized_email(email, special_use_domains=special_use_email_domains)
     if password is not None:
         checked_password(password)
     async with sessions.begin() as session:

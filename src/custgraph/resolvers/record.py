@@ -105,6 +105,7 @@ async def resolve_customer_create(info: Info, input: CustomerCreateInput) -> Cus
                 values={k: v for k, v in _given(input, CREATE_FIELDS).items() if v is not None},
                 tags=input.tags,
                 send_set_password_email=input.send_set_password_email,
+                send_verification_email=input.send_verification_email,
             ),
         )
     )

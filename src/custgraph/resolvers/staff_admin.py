@@ -57,6 +57,7 @@ async def resolve_staff_user_create(
             first_name=input.first_name,
             last_name=input.last_name,
             actor_role=principal.role,
+            special_use_email_domains=info.context.settings.email_allow_special_use_domains,
         )
     )
     staff_user = await _staff(info, user.id) if user else None

@@ -38,8 +38,14 @@ class CustomerCreateInput:
     tags: list[str] = strawberry.field(default_factory=list, description="Tags.")
     send_set_password_email: bool = strawberry.field(
         default=False,
-        description="Email an invitation to choose a password; the customer stays "
-        "UNVERIFIED until it is used.",
+        description="Email an invitation to choose a password instead of the verification "
+        "link; using it verifies the email and activates the customer.",
+    )
+    send_verification_email: bool = strawberry.field(
+        default=True,
+        description="Email a verify-email link when an email is given (the customer stays "
+        "UNVERIFIED until it is used); false for imports that must not mail anyone. Staff "
+        "can activate the customer with `customerSetStatus` either way.",
     )
 
 

@@ -22,7 +22,10 @@ from custgraph.schema.record_inputs import (
 
 @strawberry.type(description="Creating and editing customer records and their addresses.")
 class RecordMutations:
-    @strawberry.mutation(description="Open a customer record. Requires `customers:write`.")
+    @strawberry.mutation(
+        description="Open a customer record, UNVERIFIED until the emailed link is used (or "
+        "staff activate it). Requires `customers:write`."
+    )
     async def customer_create(
         self, info: Info, input: CustomerCreateInput
     ) -> CustomerCreatePayload:
