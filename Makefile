@@ -25,8 +25,8 @@ run: install graphiql
 	$(BIN)/custgraph serve --demo
 
 lint: install
-	$(BIN)/ruff format --check src tests $(wildcard bench)
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests hatch_build.py $(wildcard bench)
+	$(BIN)/ruff check src tests hatch_build.py $(wildcard bench)
 	$(BIN)/mypy
 
 test-sqlite: install graphiql

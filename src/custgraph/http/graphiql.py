@@ -1,8 +1,20 @@
 """GraphiQL served entirely by this server: no CDN, works in closed networks.
 
-The IDE is the npm package ``ruru`` (a prebuilt GraphiQL distribution), installed
-by ``graphiql/install.sh`` into ``graphiql/node_modules``.  Its ``static/`` folder
-holds an ES-module bundle (``ruru.js`` plus numbered chunks it ``import()``s
+The IDE is the npm package ``ruru`` (a prebuilt GraphiQL distribution), pinned in
+``graphiql/package.json`` and installed by ``graphiql/install.sh`` into
+``graphiql/node_modules``.  Its ``static/`` folder is found (see
+:func:`find_graphiql_assets`) in one of three places:
+
+* the folder given by the ``graphiql_assets_dir`` setting
+  (``CUSTGRAPH_GRAPHIQL_ASSETS_DIR``), when set;
+* ``custgraph/http/graphiql_static/`` inside the installed package: a wheel
+  (``pip install .``) carries a copy of it, packed by the build hook
+  ``hatch_build.py``, which runs ``graphiql/install.sh`` first (source maps are
+  left out);
+* ``graphiql/node_modules/ruru/static`` in the checkout, for an editable install
+  (``make install``; ``make graphiql`` fills it), or under the working directory.
+
+The folder holds an ES-module bundle (``ruru.js`` plus numbered chunks it ``import()``s
 relative to its own URL), the stylesheet ``ruru.css`` (further ``<N>.ruru.css``
 chunks are added as ``<link>`` elements at run time) and three Monaco editor
 web workers.  This module mounts that folder at :data:`ASSETS_URL` and renders
@@ -44,6 +56,8 @@ logger = logging.getLogger(__name__)
 #: URL path under which the ruru ``static/`` folder is served.
 ASSETS_URL = "/graphiql/assets"
 
+#: Where a wheel carries the bundle, next to this module (``hatch_build.py`` packs it).
+_PACKAGED_STATIC = Path(__file__).resolve().parent / "graphiql_static"
 #: Where ``graphiql/install.sh`` puts the bundle, relative to the repository root.
 _INSTALLED_STATIC = Path("graphiql", "node_modules", "ruru", "static")
 #: The entry module; its presence is what "assets installed" means.
@@ -74,10 +88,12 @@ def find_graphiql_assets(configured: Path | None) -> Path | None:
     """Locate ruru's ``static/`` folder.
 
     ``configured`` (e.g. from settings) wins when given; it is returned only if
-    it really holds the bundle.  Otherwise ``graphiql/node_modules/ruru/static``
-    is looked up under the repository root (found from this file in the
-    ``src/`` layout of an editable install), then under the current working
-    directory.  Returns None when the assets are not installed.
+    it really holds the bundle.  Otherwise the copy packed into the installed
+    package (``custgraph/http/graphiql_static``, present in a wheel) is used,
+    else ``graphiql/node_modules/ruru/static`` is looked up under the repository
+    root (found from this file in the ``src/`` layout of an editable install),
+    then under the current working directory.  Returns None when the assets are
+    not installed.
     """
     if configured is not None:
         if _has_entry(configured):
@@ -85,7 +101,7 @@ def find_graphiql_assets(configured: Path | None) -> Path | None:
         logger.warning("configured GraphiQL assets folder %s has no %s", configured, _ENTRY)
         return None
 
-    candidates: list[Path] = []
+    candidates = [_PACKAGED_STATIC]
     here = Path(__file__).resolve()
     if len(here.parents) > 3:
         # src/custgraph/http/graphiql.py -> parents[3] is the repository root.

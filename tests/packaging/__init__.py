@@ -1,0 +1,1 @@
+"""Packaging: what `pip install .` puts on a server, checked as a deployer uses it (issue #15)."""
