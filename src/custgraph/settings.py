@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=5000, ge=1)
     max_query_cost: int = Field(default=10000, ge=1)
+    # Floods refused before validation (schema/repetition.py): directives in a document,
+    # and one field selected again and again in a selection set.
+    max_directives: int = Field(default=50, ge=0)
+    max_field_repeats: int = Field(default=5, ge=1)
+    # No answer carries more errors than this (the rest are counted in
+    # `extensions.errorsOmitted`): a page of 100 with one forbidden field has 100.
+    max_errors: int = Field(default=100, ge=1)
     # Cost points of the queries one process executes at once (schema/admission.py); a
     # query finds the budget spent waits its turn. 0: no budget.
     execution_budget: int = Field(default=8000, ge=0)

@@ -31,7 +31,7 @@ from custgraph.fastpath.query import QueryPlan
 from custgraph.fastpath.rows import Env
 from custgraph.ratelimit.extension import cost_extension, requested_cost, take_bucket
 from custgraph.schema.admission import admitted
-from custgraph.schema.error_masking import contract_error
+from custgraph.schema.error_masking import cap_errors, contract_error
 
 log = logging.getLogger("custgraph.fastpath")
 
@@ -109,4 +109,6 @@ async def answer_planned(
     if bucket is not None:
         extensions["rateLimit"] = bucket.as_extension()
     errors = [contract_error(e, context.request_id) for e in run.errors]
-    return ExecutionResult(data=run.data, errors=errors or None, extensions=extensions)
+    result = ExecutionResult(data=run.data, errors=errors or None, extensions=extensions)
+    cap_errors(result, settings.max_errors)
+    return result

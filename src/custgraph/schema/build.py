@@ -17,7 +17,7 @@ from custgraph.ratelimit.extension import CostAndRateLimit, rate_limit_refusal
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
 from custgraph.schema.anonymous_gate import AnonymousGate
-from custgraph.schema.error_masking import ContractErrors, contract_error
+from custgraph.schema.error_masking import ContractErrors, cap_errors, contract_error
 from custgraph.schema.errors import ErrorCode
 from custgraph.schema.giftcards import GiftCard
 from custgraph.schema.introspection_gate import IntrospectionGate
@@ -28,6 +28,7 @@ from custgraph.schema.mutation import Mutation
 from custgraph.schema.notes import Note
 from custgraph.schema.orders import Order
 from custgraph.schema.query import Query
+from custgraph.schema.repetition import RepetitionLimits
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.staff_admin import ApiKey
 from custgraph.schema.validation_cache import DocumentValidationCache
@@ -82,6 +83,7 @@ class Schema(strawberry.Schema):
         settings = getattr(context_value, "settings", None)
         if settings is not None:
             mark_token_limit(result, settings.max_tokens)
+            cap_errors(result, settings.max_errors)
         retry_after = rate_limit_refusal(result)
         if retry_after is not None:
             # A refusal is an HTTP 429 with Retry-After; the endpoint answers RequestErrors.
@@ -112,6 +114,7 @@ def build_schema() -> Schema:
             CostAndRateLimit,
             CompiledReads,
             lambda: ParserCache(maxsize=256),
+            RepetitionLimits,  # ahead of validation, which it can spare
             lambda: DocumentValidationCache(maxsize=256),
         ],
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
 
 from custgraph.schema.errors import ErrorCode
 
@@ -51,3 +52,14 @@ def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     extensions["requestId"] = request_id
     error.extensions = extensions
     return error
+
+
+def cap_errors(result: ExecutionResult, max_errors: int) -> None:
+    """Keep at most `max_errors` of `result`'s errors; the number left out goes in its
+    `extensions.errorsOmitted`, so that no request makes the server write an error per
+    repetition of whatever it sent."""
+    errors = result.errors
+    if errors is None or len(errors) <= max_errors:
+        return
+    result.errors = errors[:max_errors]
+    result.extensions = {**(result.extensions or {}), "errorsOmitted": len(errors) - max_errors}

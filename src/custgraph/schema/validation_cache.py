@@ -23,6 +23,9 @@ _OUTCOMES: OrderedDict[int, tuple[Any, Any, Any, Any]] = OrderedDict()
 class DocumentValidationCache(ValidationCache):
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
+        if execution.pre_execution_errors is not None:
+            yield  # refused already (RepetitionLimits): nothing to validate
+            return
         document = execution.graphql_document
         schema = execution.schema._schema
         rules = execution.validation_rules
