@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import socket
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import timedelta
 
-import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from custgraph.auth.tokens import issue_token
-from custgraph.db.engine import create_engine, create_session_factory
-from custgraph.db.models import Customer, Note
+from custgraph.db.models import Note
 from custgraph.db.models.records import RateLimitBucket
-from custgraph.domain.staff_accounts import create_staff_user
-from custgraph.schema.global_id import encode_global_id
-from custgraph.seed import seed_customers
-from tests.conftest import STAFF_PASSWORD, TEST_SECRET, settings_for
 from tests.support.client import GraphQLClient
 from tests.support.databases import Databases
-from tests.support.server import ServedApp, served
+from tests.support.limited import LimitedWorld, limited_world, redis_answers
 from tests.support.truth import fetch
 
 CAPACITY = 30
 LEAK_PER_SECOND = 2  # slow enough that a loaded machine cannot leak the burst away
-PAGE = "{ customers(first: 10) { nodes { id } } }"  # costs 1 + 10 x 1 = 11
+# Costs 1 + 10 x 1 = 11, and as many are returned (10 customers): nothing is refunded.
+PAGE = "{ customers(first: 10) { nodes { id } } }"
 PAGE_COST = 11
-
-
-@dataclass
-class LimitedWorld:
-    app: ServedApp
-    http: httpx.AsyncClient
-    tokens: list[str]  # two staff users: two principals with their own buckets
-    customer_id: str
-    backend: str
-
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return importlib.util.find_spec("redis") is not None
-    except OSError:
-        return False
 
 
 @pytest_asyncio.fixture(
@@ -59,50 +28,17 @@ def _redis_answers() -> bool:
         "database",
         pytest.param(
             "redis",
-            marks=pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379"),
+            marks=pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379"),
         ),
     ]
 )
 async def limited(
     databases: Databases, request: pytest.FixtureRequest
 ) -> AsyncIterator[LimitedWorld]:
-    label = f"ratelimit_{uuid.uuid4().hex[:8]}"
-    url = await databases.create(label)
-    settings = settings_for(
-        url,
-        delivery_worker=False,
-        rate_limit_enabled=True,
-        rate_limit_capacity=CAPACITY,
-        rate_limit_leak_per_second=LEAK_PER_SECOND,
-        # Its own key prefix: each test starts with empty buckets.
-        redis_url=REDIS_URL if request.param == "redis" else None,
-        rate_limit_redis_prefix=f"custgraph-test:{label}:",
-    )
-    engine = create_engine(settings, pooled=False)
-    try:
-        await seed_customers(engine, 3, 7, currency=settings.currency)
-        sessions = create_session_factory(engine)
-        tokens = []
-        for n in range(2):
-            user = await create_staff_user(
-                sessions,
-                email=f"owner{n}@staff.example.com",
-                role="OWNER",
-                password=STAFF_PASSWORD,
-                first_name="Owner",
-                last_name=str(n),
-            )
-            token, _ = issue_token(
-                TEST_SECRET, "staff", user.id, user.token_version, timedelta(hours=1)
-            )
-            tokens.append(token)
-        (customer,) = await fetch(engine, select(Customer.id).limit(1))
-    finally:
-        await engine.dispose()
-    async with served(settings) as app, httpx.AsyncClient(base_url=app.base_url) as http:
-        yield LimitedWorld(
-            app, http, tokens, encode_global_id("Customer", customer.id), request.param
-        )
+    async with limited_world(
+        databases, request.param, customers=10, capacity=CAPACITY, leak=LEAK_PER_SECOND
+    ) as world:
+        yield world
 
 
 async def _note_count(world: LimitedWorld) -> int:

@@ -29,7 +29,12 @@ from custgraph.db.availability import is_database_unavailable
 from custgraph.fastpath.plan import Fallback, Run
 from custgraph.fastpath.query import QueryPlan
 from custgraph.fastpath.rows import Env
-from custgraph.ratelimit.extension import cost_extension, requested_cost, take_bucket
+from custgraph.ratelimit.extension import (
+    cost_extension,
+    refund_unused,
+    requested_cost,
+    take_bucket,
+)
 from custgraph.schema.admission import admitted
 from custgraph.schema.error_masking import cap_errors, contract_error
 
@@ -105,6 +110,8 @@ async def answer_planned(
         run = await run_plan(plan, context, env, variables)
     if run is None:
         return None
+    if bucket is not None:
+        bucket = context.prepaid_bucket = await refund_unused(context, bucket, cost, run.data)
     extensions: dict[str, Any] = {"cost": cost_extension(cost, run.data, context)}
     if bucket is not None:
         extensions["rateLimit"] = bucket.as_extension()

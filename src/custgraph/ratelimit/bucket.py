@@ -30,6 +30,19 @@ _TAKE = text(
 )
 
 
+# The points a request was charged beyond its actual cost go back, never below empty.
+# The level is as of `updated_at`, which stays: taking points off it later is the same as
+# having poured fewer then.
+_REFUND = text(
+    """
+    UPDATE rate_limit_buckets
+    SET level = CASE WHEN level - :points > 0 THEN level - :points ELSE 0 END
+    WHERE key = :key
+    RETURNING level, updated_at
+    """
+)
+
+
 @dataclass(frozen=True)
 class BucketState:
     """Where a caller's bucket stands after a request was counted (or refused)."""
@@ -39,6 +52,20 @@ class BucketState:
     remaining: float
     leak_per_second: float
     retry_after_seconds: int
+    # The unused points went back already: a request answered again (for a session that
+    # changed meanwhile) is refunded once.
+    refunded: bool = False
+
+    def after_refund(self, remaining: float) -> BucketState:
+        """The same state with the room left after the unused points went back."""
+        return BucketState(
+            self.accepted,
+            self.capacity,
+            remaining,
+            self.leak_per_second,
+            self.retry_after_seconds,
+            refunded=True,
+        )
 
     def as_extension(self) -> dict[str, float]:
         return {
@@ -75,3 +102,21 @@ async def take(
     leaked = max(level - leak_per_second * (now - updated_at), 0.0)
     wait = (leaked + cost - capacity) / leak_per_second
     return BucketState(False, capacity, capacity - leaked, leak_per_second, max(math.ceil(wait), 1))
+
+
+async def refund(
+    engine: AsyncEngine,
+    key: str,
+    points: float,
+    capacity: float,
+    leak_per_second: float,
+    now: float | None = None,
+) -> float | None:
+    """Give `points` back to `key`'s bucket; the room left in it, None without a bucket."""
+    async with engine.begin() as connection:
+        row = (await connection.execute(_REFUND, {"key": key, "points": float(points)})).first()
+    if row is None:
+        return None
+    now = time.time() if now is None else now
+    level, updated_at = float(row.level), float(row.updated_at)
+    return capacity - max(level - leak_per_second * (now - updated_at), 0.0)

@@ -8,7 +8,7 @@ from graphql import GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from custgraph.ratelimit.bucket import BucketState, take
+from custgraph.ratelimit.bucket import BucketState, refund, take
 from custgraph.schema.admission import admitted
 from custgraph.schema.cost import query_cost
 from custgraph.schema.errors import ErrorCode
@@ -16,8 +16,9 @@ from custgraph.schema.errors import ErrorCode
 
 class CostAndRateLimit(SchemaExtension):
     """Before execution: the cost from the validated document and the variables, then one
-    bucket statement per request, then the turn in the process's execution budget. Every
-    executed response reports cost and bucket in `extensions`.
+    bucket statement per request, then the turn in the process's execution budget. After
+    it, the points charged beyond the actual cost go back to the bucket (as Shopify
+    refunds them). Every executed response reports cost and bucket in `extensions`.
     """
 
     def __init__(self) -> None:
@@ -66,6 +67,10 @@ class CostAndRateLimit(SchemaExtension):
             return
         async with admitted(context.context, self.cost):
             yield
+        if self.bucket is not None and context.result is not None:
+            self.bucket = await refund_unused(
+                context.context, self.bucket, self.cost, context.result.data
+            )
 
     def get_results(self) -> dict[str, Any]:
         results: dict[str, Any] = {}
@@ -101,6 +106,24 @@ async def take_bucket(request: Any, cost: int) -> BucketState:
     )
 
 
+async def refund_unused(request: Any, bucket: BucketState, cost: int, data: Any) -> BucketState:
+    """Give back what `cost` charged beyond the answer's actual cost; the bucket after it."""
+    unused = cost - actual_cost(request, data)
+    if unused <= 0 or not bucket.accepted or bucket.refunded:
+        return bucket
+    settings = request.settings
+    key = request.principal.key
+    args = (unused, settings.rate_limit_capacity, settings.rate_limit_leak_per_second)
+    if settings.redis_url:
+        from custgraph.ratelimit import redis_bucket
+
+        client = redis_bucket.client_for(request.engine, settings.redis_url)
+        remaining = await redis_bucket.refund(client, settings.rate_limit_redis_prefix + key, *args)
+    else:
+        remaining = await refund(request.engine, key, *args)
+    return bucket if remaining is None else bucket.after_refund(remaining)
+
+
 _COSTS: dict[tuple[str, str | None], int] = {}  # of documents without variables
 _COSTS_SIZE = 256
 
@@ -122,14 +145,19 @@ def requested_cost(
 
 
 def cost_extension(cost: int, data: Any, context: Any) -> dict[str, int]:
-    return {"requestedQueryCost": cost, "actualQueryCost": _actual_cost(context, data)}
+    return {"requestedQueryCost": cost, "actualQueryCost": actual_cost(context, data)}
 
 
-def _actual_cost(context: Any, data: Any) -> int:
+def actual_cost(context: Any, data: Any) -> int:
+    """What the answer cost: the objects it holds (counted once per request)."""
     if data is None:
         return 0
     counted = getattr(context, "returned_objects", None)
-    return counted if counted is not None else returned_objects(data)
+    if counted is None:
+        counted = returned_objects(data)
+        # The refund and the response's figures ask for it after execution.
+        context.returned_objects = counted
+    return counted
 
 
 def returned_objects(value: Any) -> int:

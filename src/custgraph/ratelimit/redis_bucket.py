@@ -29,6 +29,19 @@ redis.call('EXPIRE', KEYS[1], math.ceil(capacity / leak) + 1)
 return {1, tostring(level)}
 """
 
+_REFUND = """
+local leak, points = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'level', 'updated_at')
+if not state[1] then
+  return false
+end
+local level = math.max(tonumber(state[1]) - points, 0)
+redis.call('HSET', KEYS[1], 'level', tostring(level))
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+return tostring(math.max(level - leak * (now - tonumber(state[2])), 0))
+"""
+
 # One client (and its connection pool) per app, found through the app's engine.
 _clients: WeakKeyDictionary[Any, Redis] = WeakKeyDictionary()
 
@@ -53,3 +66,11 @@ async def take(
         return BucketState(True, capacity, capacity - level, leak_per_second, 0)
     wait = (level + cost - capacity) / leak_per_second
     return BucketState(False, capacity, capacity - level, leak_per_second, max(math.ceil(wait), 1))
+
+
+async def refund(
+    client: Redis, key: str, points: float, capacity: float, leak_per_second: float
+) -> float | None:
+    """Give `points` back to `key`'s bucket; the room left in it, None without a bucket."""
+    level_text = await client.eval(_REFUND, 1, key, leak_per_second, points)
+    return None if level_text is None else capacity - float(level_text)
