@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 # The server the PostgreSQL run creates its throwaway databases on.
 TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install graphiql run test lint test-sqlite test-postgres schema bench clean
+.PHONY: install graphiql http-audit run test lint test-sqlite test-postgres schema bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(INSTALLED)
 graphiql: install
 	graphiql/install.sh $(VENV)
 
+# The GraphQL-over-HTTP audit (npm graphql-http) that tests/api/test_graphql_http_audit.py runs.
+http-audit: install
+	tests/http_audit/install.sh $(VENV)
+
 run: install graphiql
 	$(BIN)/custgraph serve --demo
 
@@ -29,10 +33,10 @@ lint: install
 	$(BIN)/ruff check src tests hatch_build.py $(wildcard bench)
 	$(BIN)/mypy
 
-test-sqlite: install graphiql
+test-sqlite: install graphiql http-audit
 	$(BIN)/pytest
 
-test-postgres: install graphiql
+test-postgres: install graphiql http-audit
 	@if $(BIN)/python -m tests.support.postgres_probe "$(TEST_POSTGRES)"; then \
 		CUSTGRAPH_TEST_POSTGRES="$(TEST_POSTGRES)" $(BIN)/pytest; \
 	else \
@@ -52,4 +56,4 @@ schema: install
 	$(BIN)/custgraph export-schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) graphiql/node_modules
+	rm -rf $(VENV) graphiql/node_modules tests/http_audit/node_modules

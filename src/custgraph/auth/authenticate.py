@@ -55,7 +55,27 @@ async def authenticate(
     sessions: StaffSessions | None = None,
 ) -> Principal:
     """The principal of a request; its lookups run on the request's read connection.
-    A staff session looked up is remembered in `sessions` (see auth/staff_sessions.py)."""
+    A staff session looked up is remembered in `sessions` (see auth/staff_sessions.py).
+
+    The look-up's connection is back in the pool when this returns or raises: what the
+    request does next (the rate limit's bucket, an API key's touch) takes a connection
+    of the same pool, and a request that waits for one while holding another deadlocks
+    with its peers once the pool is spent (issue #15).
+    """
+    try:
+        return await _principal(reader, engine, secret, authorization, client_address, sessions)
+    finally:
+        await reader.release_idle()
+
+
+async def _principal(
+    reader: Reader,
+    engine: AsyncEngine,
+    secret: str,
+    authorization: str | None,
+    client_address: str | None,
+    sessions: StaffSessions | None,
+) -> Principal:
     if not authorization:
         return Principal(kind=PrincipalKind.ANONYMOUS, client_address=client_address)
     scheme, _, credentials = authorization.partition(" ")
@@ -201,6 +221,8 @@ async def _api_key(
         raise AuthenticationFailed("The token or API key is invalid.")
     now = datetime.now(UTC)
     if row.last_used_at is None or now - row.last_used_at > API_KEY_TOUCH_INTERVAL:
+        # Not while holding the look-up's connection: the touch takes one of the same pool.
+        await reader.release_idle()
         async with engine.begin() as connection:
             await connection.execute(
                 update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)

@@ -22,7 +22,10 @@ class Reader:
 
     Loaders of one level fire together; the lock runs their statements one after the
     other on the same connection (a DBAPI connection runs one statement at a time),
-    which keeps a request to a single pooled connection.
+    which keeps a request to a single pooled connection. It is given back
+    (`release_idle`) before the request takes another connection of the same pool (after
+    the caller's look-up: the rate limit's bucket comes next): a burst of requests that
+    each hold one while waiting for one would hold the whole pool and wait on each other.
 
     On PostgreSQL the app's read engine runs in autocommit (see db/engine.py): under
     READ COMMITTED every statement sees its own snapshot anyway, and no BEGIN and

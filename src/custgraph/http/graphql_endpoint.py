@@ -93,6 +93,10 @@ def _parse_params(data: Any) -> GraphQLRequest:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError(400, "`operationName` must be a string.")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        # No request extension is used here, but the specification wants one sent as a map.
+        raise RequestError(400, "`extensions` must be a JSON object.")
     # No text field of ours holds a NUL character, and PostgreSQL cannot store one.
     if _holds_nul([query, variables, operation_name]):
         raise RequestError(400, "The request holds a NUL character, which no field accepts.")
@@ -101,12 +105,13 @@ def _parse_params(data: Any) -> GraphQLRequest:
 
 async def _read_request(request: Request) -> GraphQLRequest:
     if request.method == "GET":
-        params = dict(request.query_params)
-        if "variables" in params:
-            try:
-                params["variables"] = json.loads(params["variables"])
-            except ValueError:
-                raise RequestError(400, "`variables` is not valid JSON.") from None
+        params: dict[str, Any] = dict(request.query_params)
+        for name in ("variables", "extensions"):
+            if name in params:
+                try:
+                    params[name] = json.loads(params[name])
+                except ValueError:
+                    raise RequestError(400, f"`{name}` is not valid JSON.") from None
         return _parse_params(params)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -334,9 +339,13 @@ class GraphQLEndpoint:
         record.compiled = context.compiled
         record.budget_wait_seconds = context.budget_wait_seconds
         internal = any((e.extensions or {}).get("code") == "INTERNAL" for e in result.errors or ())
-        if internal and not await database_reachable(self.state.engine):
-            # A resolver's lost connection is the whole request's outage, not one field's.
-            raise DatabaseUnavailable
+        if internal:
+            # The probe takes a connection of the read pool: not while holding one, or a
+            # pool run dry would keep every failed request waiting on the others.
+            await context.reader.release_idle()
+            if not await database_reachable(self.state.engine):
+                # A resolver's lost connection is the whole request's outage, not one field's.
+                raise DatabaseUnavailable
         request_error = not internal and _is_request_error(result)
         if internal and result.data is None:
             # Nothing was answered, by our fault: say so to proxies and monitors too.

@@ -120,6 +120,10 @@ async def refund_unused(request: Any, bucket: BucketState, cost: int, data: Any)
         client = redis_bucket.client_for(request.engine, settings.redis_url)
         remaining = await redis_bucket.refund(client, settings.rate_limit_redis_prefix + key, *args)
     else:
+        # Not while holding the request's read connection: the refund takes one of the
+        # same pool, and requests each holding one while waiting for another would
+        # starve it.
+        await request.reader.release_idle()
         remaining = await refund(request.engine, key, *args)
     return bucket if remaining is None else bucket.after_refund(remaining)
 
