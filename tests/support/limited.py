@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from custgraph.auth.tokens import issue_token
@@ -42,6 +43,15 @@ def redis_answers() -> bool:
             return importlib.util.find_spec("redis") is not None
     except OSError:
         return False
+
+
+# Where the buckets live, as a fixture's params: the Redis one skipped without Redis.
+BUCKET_STORES = [
+    "database",
+    pytest.param(
+        "redis", marks=pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+    ),
+]
 
 
 @asynccontextmanager
