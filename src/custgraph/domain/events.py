@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from custgraph.db.models import CustomerEvent
 from custgraph.domain.actors import Actor
+from custgraph.domain.changes import note_event_change
 
 
 def change(field: str, old: Any, new: Any) -> dict[str, Any]:
@@ -29,6 +30,8 @@ def record_event(
     changes: Sequence[dict[str, Any]] = (),
     request_id: str | None = None,
 ) -> None:
+    """Log an entry on the customer's activity log, and the change it is in the feed."""
+    note_event_change(session, customer_id, type, actor, changes, request_id)
     session.add(
         CustomerEvent(
             customer_id=customer_id,

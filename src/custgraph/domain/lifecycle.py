@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Customer, GiftCard, Order
 from custgraph.domain.caller import Caller
+from custgraph.domain.changes import CUSTOMER_DELETED, note_change
 from custgraph.domain.customer_lock import check_version, lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
@@ -171,6 +172,15 @@ async def delete_customer(
     async def work(session: AsyncSession) -> str:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
         await _refuse_when_value_would_vanish(session, customer)
+        # The activity log goes with the customer; the change feed keeps the deletion.
+        note_change(
+            session,
+            CUSTOMER_DELETED,
+            customer.id,
+            caller.actor,
+            request_id=caller.request_id,
+            deleted=True,
+        )
         # Child rows go by ON DELETE CASCADE in the database (notifications take their
         # outbox rows with them, so nothing queued goes out); no relationships are mapped.
         await session.delete(customer)

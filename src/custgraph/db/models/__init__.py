@@ -2,6 +2,7 @@
 
 from custgraph.db.models.activity import CustomerEvent, Note, Notification, OutboxMessage
 from custgraph.db.models.base import Base
+from custgraph.db.models.changes import ChangeSequence, ChangeSinkPosition, CustomerChange
 from custgraph.db.models.commerce import (
     CreditEntry,
     GiftCard,
@@ -26,10 +27,13 @@ __all__ = [
     "Address",
     "ApiKey",
     "Base",
+    "ChangeSequence",
+    "ChangeSinkPosition",
     "CreditEntry",
     "CustomFieldDefinition",
     "CustomFieldValue",
     "Customer",
+    "CustomerChange",
     "CustomerCount",
     "CustomerEvent",
     "GiftCard",
