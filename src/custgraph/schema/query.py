@@ -12,6 +12,7 @@ from custgraph.resolvers.access import signed_in
 from custgraph.resolvers.customers import resolve_customer, resolve_customers
 from custgraph.resolvers.node import resolve_node, resolve_nodes
 from custgraph.resolvers.staff_admin import resolve_api_keys, resolve_staff_users
+from custgraph.schema.changes import ChangeFeedQuery
 from custgraph.schema.commercial_mutations import CustomFieldQuery
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
@@ -24,7 +25,7 @@ from custgraph.schema.viewer import Viewer, viewer_kind
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(CustomFieldQuery, MergePreviewQuery):
+class Query(CustomFieldQuery, MergePreviewQuery, ChangeFeedQuery):
     @strawberry.field(description="One customer by id.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         return await resolve_customer(info, id)
