@@ -18,7 +18,8 @@ FEED = """query($after: String, $first: Int) { customerChanges(after: $after, fi
   edges { cursor node { sequence type customerId customerVersion changedFields
     details { field oldValue newValue } occurredAt customer { id version status } } } } }"""
 CREATE = """mutation($last: String!) { customerCreate(input: {firstName: "Feed",
-  lastName: $last, sendVerificationEmail: false}) { customer { id version } userErrors { code } } }"""
+  lastName: $last, sendVerificationEmail: false}) {
+  customer { id version } userErrors { code } } }"""
 UPDATE = """mutation($id: ID!, $v: Int) { customerUpdate(input: {customerId: $id,
   city: "Lyon", phone: "+33 4 72 00 00 00", expectedVersion: $v}) {
   customer { version } userErrors { code } } }"""
