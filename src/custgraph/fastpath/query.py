@@ -165,6 +165,8 @@ class RootCustomer(RootField):
         if self.fixed is not None:
             return self.fixed
         raw = get_argument_values(self.definition, self.node, run.variables)
+        if raw.get("id") is None or raw.get("externalId") is not None:
+            raise Fallback  # by external id, or a wrong pair: the general path
         try:
             customer_id = decode_id_of("Customer", raw["id"])
         except GraphQLError as error:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     tuple_,
     type_coerce,
@@ -53,6 +54,9 @@ class CustomerListFilter:
     registered_to: date | None = None
     email_verified: bool | None = None
     has_orders: bool | None = None
+    external_ids: Sequence[str] | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
 
 
 def _text(value: Any, argument: str) -> str:
@@ -127,8 +131,19 @@ def _tags_any(tags: Sequence[str], dialect: str) -> ColumnElement[bool]:
 def filter_conditions(flt: CustomerListFilter, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.search:
-        for term in search_terms(flt.search):
-            conditions.append(c.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+        terms = [
+            c.search_text.like(f"%{_like_escape(term)}%", escape="\\")
+            for term in search_terms(flt.search)
+        ]
+        # A partner searches by the id its own system gave: whole and exact, so that the
+        # unique index answers it beside the text's.
+        conditions.append(or_(and_(*terms), c.external_id == flt.search.strip()))
+    if flt.external_ids:
+        conditions.append(c.external_id.in_(list(flt.external_ids)))
+    if flt.updated_from is not None:
+        conditions.append(c.updated_at >= flt.updated_from)
+    if flt.updated_to is not None:
+        conditions.append(c.updated_at < flt.updated_to)
     if flt.statuses:
         conditions.append(c.status.in_(list(flt.statuses)))
     if flt.tags:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
+from custgraph.db.models import Customer as CustomerRow
 from custgraph.loaders.customer_list import (
     CustomerListFilter,
     CustomerPage,
@@ -23,8 +25,18 @@ from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.pagination import Connection, build_connection, page_size
 
 
-async def resolve_customer(info: Info, id: str) -> Customer | None:
-    customer_id = decode_id_of("Customer", id)
+async def resolve_customer(info: Info, id: str | None, external_id: str | None) -> Customer | None:
+    if (id is None) == (external_id is None):
+        raise bad_request("Pass `id` or `externalId`, one of them.")
+    if id is not None:
+        customer_id = decode_id_of("Customer", id)
+    else:
+        found = await info.context.reader.scalar(
+            select(CustomerRow.id).where(CustomerRow.external_id == external_id)
+        )
+        if found is None:
+            raise not_found("Customer not found.")
+        customer_id = found
     require_on_customer(info, Permission.CUSTOMERS_READ, customer_id)
     row = await info.context.loaders.customer.load(customer_id)
     if row is None:
@@ -55,6 +67,9 @@ def _list_filter(search: str | None, flt: CustomerFilter | None) -> CustomerList
         registered_to=flt.registered_to,
         email_verified=flt.email_verified,
         has_orders=flt.has_orders,
+        external_ids=flt.external_id,
+        updated_from=flt.updated_from,
+        updated_to=flt.updated_to,
     )
 
 

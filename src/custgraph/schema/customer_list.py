@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 
@@ -33,6 +33,15 @@ class CustomerFilter:
     )
     has_orders: bool | None = strawberry.field(
         default=None, description="Has placed at least one order, or none."
+    )
+    external_id: list[str] | None = strawberry.field(
+        default=None, description="Any of these external (partner system) ids."
+    )
+    updated_from: datetime | None = strawberry.field(
+        default=None, description="Changed at or after this time."
+    )
+    updated_to: datetime | None = strawberry.field(
+        default=None, description="Changed before this time."
     )
 
 

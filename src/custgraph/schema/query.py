@@ -26,9 +26,19 @@ from custgraph.schema.viewer import Viewer, viewer_kind
 
 @strawberry.type(description="Everything that can be read.")
 class Query(CustomFieldQuery, MergePreviewQuery, ChangeFeedQuery):
-    @strawberry.field(description="One customer by id.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        return await resolve_customer(info, id)
+    @strawberry.field(description="One customer, by its id or by its external (ERP) id.")
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The customer's global id.")
+        ] = None,
+        external_id: Annotated[
+            str | None,
+            strawberry.argument(description="The id a partner system gave it (`externalId`)."),
+        ] = None,
+    ) -> Customer | None:
+        return await resolve_customer(info, id, external_id)
 
     @strawberry.field(
         description="Customers, searched, filtered and sorted, a page at a time "
@@ -44,7 +54,8 @@ class Query(CustomFieldQuery, MergePreviewQuery, ChangeFeedQuery):
         search: Annotated[
             str | None,
             strawberry.argument(
-                description="Matches reference, names, email and phone, case-insensitively."
+                description="Matches reference, names, email and phone, case-insensitively, "
+                "or is a customer's whole external id."
             ),
         ] = None,
         filter: CustomerFilter | None = None,
