@@ -29,6 +29,7 @@ SIGNED_IN = "signed-in"
 ROOT_FIELDS: dict[str, str | Permission] = {
     "customer": P.CUSTOMERS_READ,
     "customers": P.CUSTOMERS_READ,
+    "customerChanges": P.CUSTOMERS_READ,
     "node": P.CUSTOMERS_READ,
     "nodes": P.CUSTOMERS_READ,
     "viewer": SIGNED_IN,
@@ -46,6 +47,7 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "apiKeyRevoke": P.STAFF_MANAGE,
     "customerCreate": P.CUSTOMERS_WRITE,
     "customerUpdate": P.CUSTOMERS_WRITE,
+    "customerUpsert": P.CUSTOMERS_WRITE,
     "customerAddressCreate": P.CUSTOMERS_WRITE,
     "customerAddressUpdate": P.CUSTOMERS_WRITE,
     "customerAddressDelete": P.CUSTOMERS_WRITE,
@@ -100,6 +102,7 @@ ADDRESS_FIELDS = frozenset(
 OPERATIONS: dict[str, str] = {
     "customer": 'query { customer(id: "{own}") { id } }',
     "customers": "query { customers(first: 1) { totalCount } }",
+    "customerChanges": "query { customerChanges(first: 1) { pageInfo { hasNextPage } } }",
     "node": 'query { node(id: "{own}") { id } }',
     "nodes": 'query { nodes(ids: ["{own}"]) { id } }',
     "viewer": "query { viewer { kind } }",
@@ -128,6 +131,8 @@ OPERATIONS: dict[str, str] = {
     "customerCreate": 'mutation { customerCreate(input: {firstName: "A", lastName: "B", '
     'email: "no email"}) { userErrors { code } } }',
     "customerUpdate": 'mutation { customerUpdate(input: {customerId: "{own}", phone: "12"}) '
+    "{ userErrors { code } } }",
+    "customerUpsert": 'mutation { customerUpsert(input: {externalId: " ", firstName: "A"}) '
     "{ userErrors { code } } }",
     "customerAddressCreate": 'mutation { customerAddressCreate(input: {customerId: "{own}", '
     'address: {line1: "x", city: "y", country: "XX"}}) { userErrors { code } } }',

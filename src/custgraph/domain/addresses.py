@@ -16,6 +16,7 @@ from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
+from custgraph.domain.idempotency import of_row, of_value, once
 from custgraph.domain.transaction import in_transaction
 
 MAX_ADDRESSES = 50
@@ -89,9 +90,11 @@ async def add_address(
     customer_id: int,
     values: Mapping[str, Any],
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Address:
     """Add an address; a customer's first address becomes both default addresses."""
     fields = checked_address(values)
+    request = {"customer_id": customer_id, "address": fields, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> Address:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
@@ -118,7 +121,10 @@ async def add_address(
         )
         return address
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions,
+        once(caller, "customerAddressCreate", idempotency_key, request, work, of_row(Address)),
+    )
 
 
 async def update_address(
@@ -128,9 +134,11 @@ async def update_address(
     address_id: int,
     values: Mapping[str, Any],
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Address:
     """Replace an address's fields with the given ones; the log keeps each change."""
     fields = checked_address(values)
+    request = {"address_id": address_id, "address": fields, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> Address:
         address, customer = await _address_of(session, caller, address_id, expected_version)
@@ -158,7 +166,10 @@ async def update_address(
             )
         return address
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions,
+        once(caller, "customerAddressUpdate", idempotency_key, request, work, of_row(Address)),
+    )
 
 
 async def delete_address(
@@ -167,8 +178,11 @@ async def delete_address(
     rules: AddressRules,
     address_id: int,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
-    """Delete an address; a default it held passes to the oldest remaining address."""
+    """Delete an address; a default it held passes to the oldest remaining address.
+    Returns the customer's id."""
+    request = {"address_id": address_id, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> int:
         address, customer = await _address_of(session, caller, address_id, expected_version)
@@ -191,7 +205,9 @@ async def delete_address(
         )
         return customer.id
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, "customerAddressDelete", idempotency_key, request, work, of_value())
+    )
 
 
 async def set_default_address(
@@ -200,11 +216,13 @@ async def set_default_address(
     address_id: int,
     kind: str,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Address:
     """Make an address the default billing or shipping address."""
     if kind not in KINDS:
         raise DomainError("INVALID", "The kind is BILLING or SHIPPING.", ["kind"])
     attribute = KINDS[kind]
+    request = {"address_id": address_id, "kind": kind, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> Address:
         address, customer = await _address_of(session, caller, address_id, expected_version)
@@ -227,4 +245,7 @@ async def set_default_address(
         )
         return address
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions,
+        once(caller, "customerAddressSetDefault", idempotency_key, request, work, of_row(Address)),
+    )

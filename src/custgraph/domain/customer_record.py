@@ -18,6 +18,7 @@ from custgraph.domain.customer_accounts import send_set_password, send_verificat
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
+from custgraph.domain.idempotency import of_row, once
 from custgraph.domain.references import assign_reference, placeholder_reference, refresh_search_text
 from custgraph.domain.transaction import in_transaction
 from custgraph.domain.validation import normalized_email
@@ -133,11 +134,76 @@ class NewCustomer:
     send_verification_email: bool = True
 
 
+def checked_new_email(settings: Settings, email: str | None) -> str | None:
+    """A new record's email, normalised (None when not given)."""
+    if not email:
+        return None
+    return normalized_email(email, special_use_domains=settings.email_allow_special_use_domains)
+
+
+def checked_new_values(caller: Caller, new: NewCustomer) -> dict[str, Any]:
+    """A new record's fields, checked, the names required."""
+    return _checked({"firstName": "", "lastName": "", **new.values}, caller)
+
+
+async def open_record(
+    session: AsyncSession,
+    settings: Settings,
+    caller: Caller,
+    email: str | None,
+    values: Mapping[str, Any],
+    new: NewCustomer,
+) -> Customer:
+    """Insert the new record with its event and emailed link, in `session`'s transaction."""
+    if email is not None:
+        taken = await session.scalar(
+            select(Customer.id).where(func.lower(Customer.email) == email.lower())
+        )
+        if taken is not None:
+            raise DomainError("TAKEN", "Another customer has this email.", ["email"])
+    await _refuse_taken_external_id(session, values.get("externalId"), None)
+    customer = Customer(
+        reference=placeholder_reference(),
+        email=email,
+        status="UNVERIFIED",
+        tags=sorted({t.strip() for t in new.tags if t.strip()}),
+    )
+    for name, value in values.items():
+        _assign(customer, name, value)
+    session.add(customer)
+    await assign_reference(session, customer)
+    record_event(
+        session,
+        customer.id,
+        "CUSTOMER_CREATED",
+        caller.actor,
+        "Customer created",
+        request_id=caller.request_id,
+    )
+    if email is not None and new.send_set_password_email:
+        await send_set_password(session, settings, customer)
+    elif email is not None and new.send_verification_email:
+        await send_verification(session, settings, customer)
+    return customer
+
+
+def _request(new: NewCustomer, email: str | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a retry with the same idempotency key must ask for again."""
+    return {
+        "email": email,
+        "values": dict(values),
+        "tags": sorted(new.tags),
+        "send_set_password_email": new.send_set_password_email,
+        "send_verification_email": new.send_verification_email,
+    }
+
+
 async def create_customer(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     caller: Caller,
     new: NewCustomer,
+    idempotency_key: str | None = None,
 ) -> Customer:
     """Open a customer record for someone (staff or an integration).
 
@@ -145,51 +211,56 @@ async def create_customer(
     link verifies the email and makes it ACTIVE. With `send_set_password_email` that link
     is the invitation to choose a password; otherwise, unless `send_verification_email`
     is off (an import that must not mail anyone), a verify-email link. Staff may also
-    activate the record explicitly (`set_status`).
+    activate the record explicitly (`set_status`). A retry with the idempotency key
+    gets the record it made, and makes no other.
     """
-    email = (
-        normalized_email(new.email, special_use_domains=settings.email_allow_special_use_domains)
-        if new.email
-        else None
-    )
+    email = checked_new_email(settings, new.email)
     if new.send_set_password_email and email is None:
         raise DomainError("REQUIRED", "An email is needed to send the invitation.", ["email"])
-    values = _checked({"firstName": "", "lastName": "", **new.values}, caller)
-    tags = sorted({t.strip() for t in new.tags if t.strip()})
+    values = checked_new_values(caller, new)
 
     async def work(session: AsyncSession) -> Customer:
-        if email is not None:
-            taken = await session.scalar(
-                select(Customer.id).where(func.lower(Customer.email) == email.lower())
-            )
-            if taken is not None:
-                raise DomainError("TAKEN", "Another customer has this email.", ["email"])
-        await _refuse_taken_external_id(session, values.get("externalId"), None)
-        customer = Customer(
-            reference=placeholder_reference(),
-            email=email,
-            status="UNVERIFIED",
-            tags=tags,
-        )
-        for name, value in values.items():
-            _assign(customer, name, value)
-        session.add(customer)
-        await assign_reference(session, customer)
-        record_event(
-            session,
-            customer.id,
-            "CUSTOMER_CREATED",
-            caller.actor,
-            "Customer created",
-            request_id=caller.request_id,
-        )
-        if email is not None and new.send_set_password_email:
-            await send_set_password(session, settings, customer)
-        elif email is not None and new.send_verification_email:
-            await send_verification(session, settings, customer)
-        return customer
+        return await open_record(session, settings, caller, email, values, new)
 
-    return await in_transaction(sessions, work)
+    request = _request(new, email, values)
+    return await in_transaction(
+        sessions,
+        once(caller, "customerCreate", idempotency_key, request, work, of_row(Customer)),
+    )
+
+
+def checked_changes(values: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """The fields to change, checked and normalised, keyed by API name."""
+    return _checked(values, caller)
+
+
+async def apply_changes(
+    session: AsyncSession, caller: Caller, customer: Customer, checked: Mapping[str, Any]
+) -> Customer:
+    """Set the checked fields on the locked `customer`; values equal to the current ones
+    write nothing (no version bump, no event)."""
+    if "externalId" in checked:
+        await _refuse_taken_external_id(session, checked["externalId"], customer.id)
+    changes = []
+    for name, value in checked.items():
+        old = _current(customer, name)
+        if old != value:
+            changes.append(change(name, _shown(old), _shown(value)))
+            _assign(customer, name, value)
+    if not changes:
+        return customer
+    refresh_search_text(customer)
+    mark_changed(customer)
+    record_event(
+        session,
+        customer.id,
+        "CUSTOMER_UPDATED",
+        caller.actor,
+        f"Updated {', '.join(c['field'] for c in changes)}",
+        changes,
+        caller.request_id,
+    )
+    return customer
 
 
 async def update_customer(
@@ -198,6 +269,7 @@ async def update_customer(
     customer_id: int,
     values: Mapping[str, Any],
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Customer:
     """Change any subset of the editable fields; the log records each field's old and new value.
 
@@ -208,27 +280,10 @@ async def update_customer(
 
     async def work(session: AsyncSession) -> Customer:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
-        if "externalId" in checked:
-            await _refuse_taken_external_id(session, checked["externalId"], customer.id)
-        changes = []
-        for name, value in checked.items():
-            old = _current(customer, name)
-            if old != value:
-                changes.append(change(name, _shown(old), _shown(value)))
-                _assign(customer, name, value)
-        if not changes:
-            return customer
-        refresh_search_text(customer)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
-            "CUSTOMER_UPDATED",
-            caller.actor,
-            f"Updated {', '.join(c['field'] for c in changes)}",
-            changes,
-            caller.request_id,
-        )
-        return customer
+        return await apply_changes(session, caller, customer, checked)
 
-    return await in_transaction(sessions, work)
+    request = {"customer_id": customer_id, "values": checked, "expected_version": expected_version}
+    return await in_transaction(
+        sessions,
+        once(caller, "customerUpdate", idempotency_key, request, work, of_row(Customer)),
+    )

@@ -26,6 +26,7 @@ from custgraph.db.models import (
 from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.events import change, record_event
+from custgraph.domain.idempotency import of_value, once
 from custgraph.domain.references import refresh_search_text
 from custgraph.domain.transaction import in_transaction
 
@@ -196,6 +197,7 @@ async def erase_customer(
     customer_id: int,
     *,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
     """Erase a customer's personal data for good (GDPR), keeping orders and ledgers.
 
@@ -207,6 +209,7 @@ async def erase_customer(
     erased with it. Nothing can change an erased record afterwards. The CUSTOMER_ERASED
     event names no personal data. Returns the customer's id.
     """
+    request = {"customer_id": customer_id, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> int:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
@@ -233,4 +236,6 @@ async def erase_customer(
             )
         return customer.id
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, "customerErase", idempotency_key, request, work, of_value())
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,3 +76,65 @@ def store_result(
             response=result,
         )
     )
+
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession], Awaitable[T]]
+
+
+@dataclass(frozen=True)
+class Replay(Generic[T]):
+    """How an action's result is kept for its key, and given back to a retry."""
+
+    remember: Callable[[T], dict[str, Any]]
+    replay: Callable[[AsyncSession, dict[str, Any]], Awaitable[T]]
+
+
+def of_row(model: type[T], what: str = "record") -> Replay[T]:
+    """A result that is a row: kept by id, given back as the row is now."""
+
+    async def replay(session: AsyncSession, stored: dict[str, Any]) -> T:
+        row = await session.get(model, stored["id"])
+        if row is None:
+            raise DomainError(
+                "NOT_FOUND",
+                f"The {what} this idempotency key made was removed since.",
+                ["idempotencyKey"],
+            )
+        return row
+
+    return Replay(lambda row: {"id": row.id}, replay)  # type: ignore[attr-defined]
+
+
+def of_value() -> Replay[Any]:
+    """A result that is a plain value (an id), kept as it is."""
+
+    async def replay(_session: AsyncSession, stored: dict[str, Any]) -> Any:
+        return stored["value"]
+
+    return Replay(lambda value: {"value": value}, replay)
+
+
+def once(
+    caller: Caller,
+    operation: str,
+    key: str | None,
+    request: dict[str, Any],
+    work: Work[T],
+    kept: Replay[T],
+) -> Work[T]:
+    """`work` made idempotent by `key`: within the action's transaction, a retry with the
+    key and the same `request` gets the first result back and does nothing; the key with
+    another request is IDEMPOTENCY_KEY_REUSED. Without a key, `work` as it is."""
+    if key is None:
+        return work
+
+    async def guarded(session: AsyncSession) -> T:
+        stored = await stored_result(session, caller, operation, key, request)
+        if stored is not None:
+            return await kept.replay(session, stored)
+        result = await work(session)
+        store_result(session, caller, operation, key, request, kept.remember(result))
+        return result
+
+    return guarded

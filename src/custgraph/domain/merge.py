@@ -24,7 +24,7 @@ Which values the target ends with:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -48,6 +48,7 @@ from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
+from custgraph.domain.idempotency import Replay, once
 from custgraph.domain.ledgers import (
     MAX_POINTS_BALANCE,
     append_credit_entry,
@@ -469,12 +470,14 @@ async def merge_customers(
     request: MergeRequest,
     *,
     currency: str,
+    idempotency_key: str | None = None,
 ) -> MergePlan:
     """Merge the source customer into the target, in one transaction (see the module doc).
 
     The source ends MERGED, pointing to the target, without email or sessions. Refused
     with INVALID for one customer given twice, NOT_ALLOWED when either is already
-    merged or erased, CONFLICT on a stale expected version. Returns the plan carried out.
+    merged or erased, CONFLICT on a stale expected version. Returns the plan carried out
+    (to a retry with the idempotency key, what it moved, without the field details).
     """
 
     async def work(session: AsyncSession) -> MergePlan:
@@ -496,4 +499,37 @@ async def merge_customers(
         _record_merge_events(session, caller, source, target, plan, before)
         return plan
 
-    return await in_transaction(sessions, work)
+    kept = asdict(request)
+    return await in_transaction(
+        sessions, once(caller, "customerMerge", idempotency_key, kept, work, _MERGED)
+    )
+
+
+def _merge_summary(plan: MergePlan) -> dict[str, Any]:
+    return {
+        "source_id": plan.source_id,
+        "target_id": plan.target_id,
+        "moved": plan.moved,
+        "points": plan.points,
+        "credit": str(plan.credit),
+        "tags": plan.tags,
+    }
+
+
+async def _merged_again(_session: AsyncSession, stored: dict[str, Any]) -> MergePlan:
+    return MergePlan(
+        source_id=stored["source_id"],
+        target_id=stored["target_id"],
+        moved=stored["moved"],
+        points=stored["points"],
+        credit=Decimal(stored["credit"]),
+        tags=stored["tags"],
+        person={},
+        email=None,
+        email_verified=False,
+        custom_fields=[],
+        field_changes=[],
+    )
+
+
+_MERGED = Replay[MergePlan](_merge_summary, _merged_again)

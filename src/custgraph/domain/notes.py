@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +21,7 @@ from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
+from custgraph.domain.idempotency import Replay, of_row, once
 from custgraph.domain.transaction import in_transaction
 
 MAX_BODY_LENGTH = 5000
@@ -29,6 +31,17 @@ MAX_BODY_LENGTH = 5000
 class DeletedNote:
     customer_id: int
     note_id: int
+
+
+async def _deleted_again(_session: AsyncSession, stored: dict[str, Any]) -> DeletedNote:
+    return DeletedNote(customer_id=stored["customer_id"], note_id=stored["note_id"])
+
+
+# A deletion's retry gets the same answer: the note it deleted.
+_DELETED = Replay[DeletedNote](
+    lambda deleted: {"customer_id": deleted.customer_id, "note_id": deleted.note_id},
+    _deleted_again,
+)
 
 
 def checked_body(body: str) -> str:
@@ -48,9 +61,11 @@ async def add_note(
     body: str,
     *,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Note:
     """Write a note on the customer; the caller is its author."""
     text = checked_body(body)
+    request = {"customer_id": customer_id, "body": text, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> Note:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
@@ -76,7 +91,9 @@ async def add_note(
         )
         return note
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, "customerNoteAdd", idempotency_key, request, work, of_row(Note))
+    )
 
 
 async def update_note(
@@ -86,12 +103,14 @@ async def update_note(
     body: str,
     *,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Note:
     """Change a note's text. Its author stays who wrote it; `updated_at` moves.
 
     The same text again changes nothing (no version bump, no event).
     """
     text = checked_body(body)
+    request = {"note_id": note_id, "body": text, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> Note:
         customer, note = await _locked_note(session, caller, note_id, expected_version)
@@ -112,7 +131,9 @@ async def update_note(
         )
         return note
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, "customerNoteUpdate", idempotency_key, request, work, of_row(Note))
+    )
 
 
 async def delete_note(
@@ -121,8 +142,10 @@ async def delete_note(
     note_id: int,
     *,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> DeletedNote:
     """Delete a note for good; the log keeps that it existed, not what it said."""
+    request = {"note_id": note_id, "expected_version": expected_version}
 
     async def work(session: AsyncSession) -> DeletedNote:
         customer, note = await _locked_note(session, caller, note_id, expected_version)
@@ -139,7 +162,9 @@ async def delete_note(
         )
         return DeletedNote(customer_id=customer.id, note_id=note_id)
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, "customerNoteDelete", idempotency_key, request, work, _DELETED)
+    )
 
 
 async def _locked_note(

@@ -26,8 +26,11 @@ def is_transient(error: DBAPIError) -> bool:
     message = str(original).lower()
     if "database is locked" in message or "database is busy" in message:
         return True
-    # Two concurrent first uses of one idempotency key: the retry finds the stored result.
-    return isinstance(error, IntegrityError) and "idempotency_records" in message
+    # Two concurrent first uses of one idempotency key: the retry finds the stored result;
+    # two concurrent creations of one external id (an upsert): the retry finds the record.
+    return isinstance(error, IntegrityError) and (
+        "idempotency_records" in message or "external_id" in message
+    )
 
 
 async def in_transaction(

@@ -92,6 +92,7 @@ async def resolve_customer_erase(
             caller_of(info),
             customer_id,
             expected_version=input.expected_version,
+            idempotency_key=input.idempotency_key,
         )
     )
     return api.CustomerErasePayload(customer=await fresh_customer(info, erased), user_errors=errors)
@@ -117,6 +118,7 @@ async def resolve_customer_merge(
             caller_of(info),
             _merge_request(input),
             currency=info.context.settings.currency,
+            idempotency_key=input.idempotency_key,
         )
     )
     target = await fresh_customer(info, plan.target_id if plan else None)

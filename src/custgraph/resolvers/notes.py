@@ -29,6 +29,7 @@ async def resolve_customer_note_add(
             customer_id,
             input.body,
             expected_version=input.expected_version,
+            idempotency_key=input.idempotency_key,
         )
     )
     return schema.CustomerNoteAddPayload(
@@ -50,6 +51,7 @@ async def resolve_customer_note_update(
             note_id,
             input.body,
             expected_version=input.expected_version,
+            idempotency_key=input.idempotency_key,
         )
     )
     return schema.CustomerNoteUpdatePayload(
@@ -70,6 +72,7 @@ async def resolve_customer_note_delete(
             caller_of(info),
             note_id,
             expected_version=input.expected_version,
+            idempotency_key=input.idempotency_key,
         )
     )
     return schema.CustomerNoteDeletePayload(

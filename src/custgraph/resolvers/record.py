@@ -8,7 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
-from custgraph.domain import addresses, customer_record
+from custgraph.domain import addresses, customer_record, customer_upsert
+from custgraph.domain.errors import DomainError
 from custgraph.resolvers.access import caller_of, require, require_on_customer
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
@@ -27,7 +28,11 @@ from custgraph.schema.record_inputs import (
     CustomerCreatePayload,
     CustomerUpdateInput,
     CustomerUpdatePayload,
+    CustomerUpsertConflict,
+    CustomerUpsertInput,
+    CustomerUpsertPayload,
 )
+from custgraph.schema.user_errors import user_error
 
 P = Permission
 
@@ -107,6 +112,7 @@ async def resolve_customer_create(info: Info, input: CustomerCreateInput) -> Cus
                 send_set_password_email=input.send_set_password_email,
                 send_verification_email=input.send_verification_email,
             ),
+            input.idempotency_key,
         )
     )
     return CustomerCreatePayload(
@@ -128,10 +134,54 @@ async def resolve_customer_update(info: Info, input: CustomerUpdateInput) -> Cus
             customer_id,
             values,
             input.expected_version,
+            input.idempotency_key,
         )
     )
     return CustomerUpdatePayload(
         customer=await fresh_customer(info, updated.id if updated else None), user_errors=errors
+    )
+
+
+async def resolve_customer_upsert(info: Info, input: CustomerUpsertInput) -> CustomerUpsertPayload:
+    require(info, P.CUSTOMERS_WRITE)
+    values = _given(input, UPDATE_FIELDS)
+    admin_fields = customer_record.ADMIN_FIELDS & values.keys()
+    if admin_fields and not info.context.principal.can(P.CUSTOMERS_ADMIN):
+        raise forbidden(f"Changing {', '.join(sorted(admin_fields))} requires `customers:admin`.")
+    try:
+        done = await customer_upsert.upsert_customer(
+            info.context.session_factory,
+            info.context.settings,
+            caller_of(info),
+            input.external_id,
+            customer_record.NewCustomer(
+                email=input.email,
+                values=values,
+                tags=input.tags,
+                send_set_password_email=False,
+                send_verification_email=input.send_verification_email,
+            ),
+            expected_version=input.expected_version,
+            idempotency_key=input.idempotency_key,
+        )
+    except customer_upsert.VersionConflict as conflict:
+        return CustomerUpsertPayload(
+            customer=await fresh_customer(info, conflict.customer_id),
+            created=None,
+            conflict=CustomerUpsertConflict(
+                current_version=conflict.current_version, changed_fields=conflict.changed_fields
+            ),
+            user_errors=[user_error(conflict)],
+        )
+    except DomainError as error:
+        return CustomerUpsertPayload(
+            customer=None, created=None, conflict=None, user_errors=[user_error(error)]
+        )
+    return CustomerUpsertPayload(
+        customer=await fresh_customer(info, done.customer.id),
+        created=done.created,
+        conflict=None,
+        user_errors=[],
     )
 
 
@@ -165,6 +215,7 @@ async def resolve_address_create(
             customer_id,
             _address_values(input.address),
             input.expected_version,
+            input.idempotency_key,
         )
     )
     return await _address_payload(info, address, errors)
@@ -183,6 +234,7 @@ async def resolve_address_update(
             address_id,
             _address_values(input.address),
             input.expected_version,
+            input.idempotency_key,
         )
     )
     return await _address_payload(info, address, errors)
@@ -200,6 +252,7 @@ async def resolve_address_delete(
             _rules(info),
             address_id,
             input.expected_version,
+            input.idempotency_key,
         )
     )
     return CustomerAddressDeletePayload(
@@ -223,6 +276,7 @@ async def resolve_address_set_default(
             address_id,
             input.kind.name,
             input.expected_version,
+            input.idempotency_key,
         )
     )
     return await _address_payload(info, address, errors)

@@ -10,6 +10,7 @@ from custgraph.resolvers import lifecycle
 from custgraph.schema.activity import MASK, PII_FIELDS
 from custgraph.schema.customer import Customer
 from custgraph.schema.enums import CustomerStatus
+from custgraph.schema.idempotency import idempotency_key_field
 from custgraph.schema.money import Money
 from custgraph.schema.permissions import may
 from custgraph.schema.user_errors import UserError
@@ -72,6 +73,7 @@ class CustomerDeletePayload:
 class CustomerEraseInput:
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
     expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of `customerErase`.")
@@ -99,6 +101,7 @@ class CustomerMergeInput:
     expected_target_version: int | None = strawberry.field(
         default=None, description="The target's `version` as last read; CONFLICT if it changed."
     )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of `customerMerge`.")

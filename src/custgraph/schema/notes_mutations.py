@@ -9,6 +9,7 @@ from strawberry.types import Info
 # module (never names from it), which works in either import order.
 from custgraph.resolvers import notes
 from custgraph.schema.customer import Customer
+from custgraph.schema.idempotency import idempotency_key_field
 from custgraph.schema.notes import Note
 from custgraph.schema.user_errors import UserError
 
@@ -20,6 +21,7 @@ class CustomerNoteAddInput:
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
     body: str = strawberry.field(description="The note's text, 1 to 5000 characters.")
     expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of `customerNoteAdd`.")
@@ -34,6 +36,7 @@ class CustomerNoteUpdateInput:
     note_id: strawberry.ID = strawberry.field(description="The note.")
     body: str = strawberry.field(description="The note's new text, 1 to 5000 characters.")
     expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of `customerNoteUpdate`.")
@@ -47,6 +50,7 @@ class CustomerNoteUpdatePayload:
 class CustomerNoteDeleteInput:
     note_id: strawberry.ID = strawberry.field(description="The note.")
     expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of `customerNoteDelete`.")

@@ -10,6 +10,7 @@ import strawberry
 from custgraph.schema.address import Address
 from custgraph.schema.customer import Customer
 from custgraph.schema.enums import Gender
+from custgraph.schema.idempotency import idempotency_key_field
 from custgraph.schema.user_errors import UserError
 
 UNSET = strawberry.UNSET
@@ -47,6 +48,7 @@ class CustomerCreateInput:
         "UNVERIFIED until it is used); false for imports that must not mail anyone. Staff "
         "can activate the customer with `customerSetStatus` either way.",
     )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of `customerCreate`.")
@@ -55,14 +57,8 @@ class CustomerCreatePayload:
     user_errors: list[UserError] = strawberry.field(description="Why creation was refused.")
 
 
-@strawberry.input(
-    description="Changes to a customer; only the fields given change, null clears a field."
-)
-class CustomerUpdateInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer to change.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with CONFLICT unless the customer has this version."
-    )
+@strawberry.input(description="The editable fields of a customer, each changed only when given.")
+class CustomerFieldsInput:
     salutation: str | None = strawberry.field(default=UNSET, description="Salutation.")
     first_name: str | None = strawberry.field(default=UNSET, description="First name.")
     last_name: str | None = strawberry.field(default=UNSET, description="Last name.")
@@ -92,6 +88,63 @@ class CustomerUpdateInput:
     commission_reduced_percent: str | None = strawberry.field(
         default=UNSET, description="Reduced commission in percent. Requires `customers:admin`."
     )
+
+
+@strawberry.input(
+    description="Changes to a customer; only the fields given change, null clears a field."
+)
+class CustomerUpdateInput(CustomerFieldsInput):
+    customer_id: strawberry.ID = strawberry.field(description="The customer to change.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with CONFLICT unless the customer has this version."
+    )
+    idempotency_key: str | None = idempotency_key_field()
+
+
+@strawberry.input(
+    description="A customer by the id a partner system gave it: created when no customer has "
+    "it, else the given fields changed (null clears one)."
+)
+class CustomerUpsertInput(CustomerFieldsInput):
+    external_id: str = strawberry.field(description="The partner system's id of the customer.")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The version the partner last synced; CONFLICT (with the current record "
+        "and the fields changed since) when the customer has another, so that nothing is "
+        "overwritten blindly. Given, the customer must exist.",
+    )
+    email: str | None = strawberry.field(
+        default=None,
+        description="The email, set when the customer is created; an existing customer's "
+        "changes with `customerChangeEmail`.",
+    )
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="Tags of a customer created here."
+    )
+    send_verification_email: bool = strawberry.field(
+        default=False, description="Email a new customer the verify-email link."
+    )
+    idempotency_key: str | None = idempotency_key_field()
+
+
+@strawberry.type(description="What changed on the customer since the version a partner expected.")
+class CustomerUpsertConflict:
+    current_version: int = strawberry.field(description="The customer's version now.")
+    changed_fields: list[str] = strawberry.field(
+        description="Fields changed since the expected version (from the change feed)."
+    )
+
+
+@strawberry.type(description="The result of `customerUpsert`.")
+class CustomerUpsertPayload:
+    customer: Customer | None = strawberry.field(
+        description="The customer created or changed; on CONFLICT, the customer as it is now."
+    )
+    created: bool | None = strawberry.field(description="True when the customer was created.")
+    conflict: CustomerUpsertConflict | None = strawberry.field(
+        description="On CONFLICT, what changed meanwhile."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
 @strawberry.type(description="The result of `customerUpdate`.")
@@ -129,6 +182,7 @@ class CustomerAddressCreateInput:
     expected_version: int | None = strawberry.field(
         default=None, description="Refuse with CONFLICT unless the customer has this version."
     )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="New fields for an address.")
@@ -138,6 +192,7 @@ class CustomerAddressUpdateInput:
     expected_version: int | None = strawberry.field(
         default=None, description="Refuse with CONFLICT unless the customer has this version."
     )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="The address to delete.")
@@ -146,6 +201,7 @@ class CustomerAddressDeleteInput:
     expected_version: int | None = strawberry.field(
         default=None, description="Refuse with CONFLICT unless the customer has this version."
     )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="The address to make a default.")
@@ -155,6 +211,7 @@ class CustomerAddressSetDefaultInput:
     expected_version: int | None = strawberry.field(
         default=None, description="Refuse with CONFLICT unless the customer has this version."
     )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.type(description="The result of an address mutation.")

@@ -17,6 +17,8 @@ from custgraph.schema.record_inputs import (
     CustomerCreatePayload,
     CustomerUpdateInput,
     CustomerUpdatePayload,
+    CustomerUpsertInput,
+    CustomerUpsertPayload,
 )
 
 
@@ -39,6 +41,16 @@ class RecordMutations:
         self, info: Info, input: CustomerUpdateInput
     ) -> CustomerUpdatePayload:
         return await record.resolve_customer_update(info, input)
+
+    @strawberry.mutation(
+        description="Create or update the customer with this external (ERP) id; with "
+        "`expectedVersion`, refused with CONFLICT, the current record and the fields changed "
+        "since when the customer has another version. Requires `customers:write`."
+    )
+    async def customer_upsert(
+        self, info: Info, input: CustomerUpsertInput
+    ) -> CustomerUpsertPayload:
+        return await record.resolve_customer_upsert(info, input)
 
     @strawberry.mutation(
         description="Add an address. Requires `customers:write` (or the customer themselves)."
