@@ -19,6 +19,7 @@ from starlette.routing import Route
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.migrate import current_revision, head_revision
 from custgraph.db.reader import Reader
+from custgraph.events import event_relay_for
 from custgraph.http.body_limit import BodyLimit
 from custgraph.http.error_response import http_exception_response
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
@@ -37,6 +38,7 @@ from custgraph.schema.admission import ExecutionBudget
 from custgraph.schema.build import build_schema
 from custgraph.settings import Settings, get_settings
 from custgraph.state import AppState
+from custgraph.webhooks import run_webhook_loop, stop_webhook_loop
 
 GC_YOUNG_THRESHOLD = 20_000
 
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(metrics.render(backlog), media_type=METRICS_CONTENT_TYPE)
 
     senders = senders_for(settings)  # a malformed SMTP URL stops the start here
+    relay = event_relay_for(settings)  # so does a malformed CUSTGRAPH_EVENTS_URL
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -137,12 +140,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.delivery_worker
             else None
         )
+        # Webhooks go out from every process too; claims keep any two from sending one twice.
+        webhooks = (
+            asyncio.create_task(run_webhook_loop(state.session_factory, settings, stop))
+            if settings.webhook_worker
+            else None
+        )
+        # Publishes the change feed to the broker; only one process at a time does.
+        relaying = (
+            asyncio.create_task(relay.run(state.session_factory, engine, stop)) if relay else None
+        )
         try:
             yield
         finally:
             stop.set()
             if delivery is not None:
                 await delivery
+            if webhooks is not None:
+                await stop_webhook_loop(webhooks)
+            if relaying is not None:
+                await relaying
             state.access_log.flush()
             await engine.dispose()
             await write_engine.dispose()

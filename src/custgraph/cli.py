@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--name", required=True)
     create_key.add_argument("--scopes", required=True, help="comma-separated permissions")
 
-    deliver = commands.add_parser("deliver", help="send what the outbox holds")
+    deliver = commands.add_parser("deliver", help="send what the outbox holds, and webhooks")
     deliver.add_argument("--once", action="store_true", help="send what is due, then stop")
 
     commands.add_parser("export-schema", help="print the GraphQL SDL")
@@ -164,17 +164,22 @@ async def _create_api_key(settings: Settings, name: str, scopes: str) -> None:
 
 async def _deliver(settings: Settings, *, once: bool) -> None:
     from custgraph.mail import deliver_once, run_delivery_worker
+    from custgraph.webhooks import deliver_webhooks_once, run_webhook_worker
 
     try:
         if once:
-            print(await deliver_once(settings))
+            print(f"outbox: {await deliver_once(settings)}")
+            print(f"webhooks: {await deliver_webhooks_once(settings)}")
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        print("delivering the outbox; stop with Ctrl-C")
-        await run_delivery_worker(settings, stop, interval=settings.delivery_interval_seconds)
+        print("delivering the outbox and webhooks; stop with Ctrl-C")
+        await asyncio.gather(
+            run_delivery_worker(settings, stop, interval=settings.delivery_interval_seconds),
+            run_webhook_worker(settings, stop),
+        )
     except ValueError as error:  # a malformed SMTP URL; the message never holds the password
         raise SystemExit(f"error: {error}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -36,6 +37,8 @@ class Context:
     # The rate-limit bucket a planned answer took (fastpath/planned.py): whatever answers
     # the request after it uses this one, so that the request is not counted twice.
     prepaid_bucket: BucketState | None = None
+    # Loaders of areas outside the customer graph (webhooks), by area, made on first use.
+    area_loaders: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

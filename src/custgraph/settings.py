@@ -28,6 +28,29 @@ class Settings(BaseSettings):
     # separate `custgraph deliver` runs instead.
     delivery_worker: bool = True
     delivery_interval_seconds: float = Field(default=2.0, gt=0)
+    # Webhooks (custgraph/webhooks/): each server process delivers them in the background
+    # too; turn it off where `custgraph deliver` runs instead.
+    webhook_worker: bool = True
+    webhook_interval_seconds: float = Field(default=2.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # one attempt, whole
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    # Retries wait a random time up to a ceiling doubling from the first to the most.
+    webhook_first_retry_seconds: float = Field(default=10.0, ge=0)
+    webhook_max_retry_seconds: float = Field(default=3600.0, ge=0)
+    # Failed attempts in a row across a subscription's deliveries that disable it (0: never).
+    webhook_disable_after_failures: int = Field(default=20, ge=0)
+    webhook_concurrency: int = Field(default=8, ge=1, le=100)  # attempts in flight per process
+    # Targets on loopback, private and link-local addresses (an intranet ERP) are refused
+    # unless this allows them (domain/webhook_targets.py).
+    webhook_allow_private_targets: bool = False
+    # The change feed is also published to this broker (events/config.py): NATS JetStream
+    # (nats://host:4222?stream=…&subject=…) or RabbitMQ (amqp://user:pass@host/vhost?
+    # exchange=…). Unset, nothing is published.
+    events_url: str | None = None
+    # How often the relay looks for changes it has not published yet, when it is idle.
+    events_interval_seconds: float = Field(default=1.0, gt=0)
+    # Changes published per pass, each acknowledged by the broker before the next.
+    events_batch_size: int = Field(default=200, ge=1, le=10_000)
     public_url: str = "http://127.0.0.1:8000"
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     graphiql_enabled: bool = True

@@ -78,6 +78,11 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "customerErase": P.CUSTOMERS_DELETE,
     "customerMerge": P.CUSTOMERS_MERGE,
     "customerMergePreview": P.CUSTOMERS_MERGE,
+    "webhookSubscriptions": P.WEBHOOKS_MANAGE,
+    "webhookSubscriptionCreate": P.WEBHOOKS_MANAGE,
+    "webhookSubscriptionUpdate": P.WEBHOOKS_MANAGE,
+    "webhookSubscriptionDelete": P.WEBHOOKS_MANAGE,
+    "webhookDeliveryRetry": P.WEBHOOKS_MANAGE,
 }
 # Fields a customer may use on their own record; on anyone else's they answer NOT_FOUND.
 SELF_SERVICE_FIELDS = frozenset(
@@ -194,6 +199,15 @@ OPERATIONS: dict[str, str] = {
     "{ userErrors { code } } }",
     "customerMergePreview": 'query { customerMergePreview(input: {sourceId: "{own}", '
     'targetId: "{own}"}) { userErrors { code } } }',
+    "webhookSubscriptions": "query { webhookSubscriptions { id } }",
+    "webhookSubscriptionCreate": 'mutation { webhookSubscriptionCreate(input: {url: "ftp://x", '
+    'eventTypes: ["customer.created"]}) { userErrors { code } } }',
+    "webhookSubscriptionUpdate": "mutation { webhookSubscriptionUpdate(input: {subscriptionId: "
+    f'"{encode_global_id("WebhookSubscription", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "webhookSubscriptionDelete": "mutation { webhookSubscriptionDelete(input: {subscriptionId: "
+    f'"{encode_global_id("WebhookSubscription", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    "webhookDeliveryRetry": "mutation { webhookDeliveryRetry(input: {deliveryId: "
+    f'"{encode_global_id("WebhookDelivery", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
 }
 
 # Customer fields beyond reading the customer itself: None means no further permission.

@@ -24,6 +24,8 @@ class Permission(StrEnum):
     NOTIFICATIONS_SEND = "notifications:send"
     AUDIT_READ = "audit:read"
     STAFF_MANAGE = "staff:manage"
+    # Subscribing to the change feed's webhooks (an API key manages only its own).
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

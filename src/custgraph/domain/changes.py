@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import event, select, update
@@ -24,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import ChangeSequence, Customer, CustomerChange
+from custgraph.domain import webhook_outbox
 from custgraph.domain.actors import Actor
+from custgraph.schema.global_id import encode_global_id
 
 _PENDING = "custgraph.pending_changes"
 
@@ -181,6 +184,24 @@ def visible_details(details: dict[str, Any], can: Any) -> dict[str, Any]:
     }
 
 
+def change_payload(change: CustomerChange, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A change as partners receive it (webhooks, the broker), in the API's names.
+
+    `sequence` is its place in the feed; `customerVersion` is null for a deletion;
+    `details` (all the change keeps, unless a reader's share is given) maps a field to
+    `{"old": …, "new": …}`.
+    """
+    return {
+        "sequence": change.sequence,
+        "type": change.type,
+        "customerId": encode_global_id("Customer", change.customer_id),
+        "customerVersion": change.customer_version,
+        "fields": list(change.fields or ()),
+        "details": dict(change.details or {}) if details is None else details,
+        "occurredAt": change.occurred_at.astimezone(UTC).isoformat(),
+    }
+
+
 def _write_pending(session: Session) -> None:
     pending: list[PendingChange] | None = session.info.pop(_PENDING, None)
     if not pending:
@@ -210,6 +231,7 @@ def _write_pending(session: Session) -> None:
                 request_id=change.request_id,
             )
         )
+    webhook_outbox.enqueue_deliveries(session)
 
 
 @event.listens_for(Session, "before_commit")

@@ -14,6 +14,7 @@ from custgraph.schema.lifecycle_mutations import LifecycleMutations
 from custgraph.schema.money_mutations import MoneyMutations
 from custgraph.schema.notes_mutations import NoteMutations
 from custgraph.schema.record_mutations import RecordMutations
+from custgraph.schema.webhooks import WebhookMutations
 
 
 @strawberry.type(description="Every action that changes something.")
@@ -25,5 +26,6 @@ class Mutation(
     CommercialMutations,
     NoteMutations,
     AccountAccessMutations,
+    WebhookMutations,
 ):
     pass

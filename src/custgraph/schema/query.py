@@ -22,10 +22,11 @@ from custgraph.schema.pagination import Connection
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.staff_admin import ApiKey
 from custgraph.schema.viewer import Viewer, viewer_kind
+from custgraph.schema.webhooks import WebhookQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(CustomFieldQuery, MergePreviewQuery, ChangeFeedQuery):
+class Query(CustomFieldQuery, MergePreviewQuery, WebhookQuery, ChangeFeedQuery):
     @strawberry.field(description="One customer, by its id or by its external (ERP) id.")
     async def customer(
         self,

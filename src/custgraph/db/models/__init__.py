@@ -21,6 +21,7 @@ from custgraph.db.models.customer import (
 )
 from custgraph.db.models.identity import ApiKey, Role, StaffUser
 from custgraph.db.models.records import ActionToken, IdempotencyRecord, SignInFailure
+from custgraph.db.models.webhooks import WebhookDelivery, WebhookLogEntry, WebhookSubscription
 
 __all__ = [
     "ActionToken",
@@ -49,4 +50,7 @@ __all__ = [
     "Role",
     "SignInFailure",
     "StaffUser",
+    "WebhookDelivery",
+    "WebhookLogEntry",
+    "WebhookSubscription",
 ]
