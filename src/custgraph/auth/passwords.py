@@ -45,5 +45,10 @@ def _verify(password_hash: str | None, password: str) -> bool:
     return verified and password_hash is not None
 
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+async def upgraded_hash(password_hash: str, password: str) -> str | None:
+    """A new hash of `password` when `password_hash` (just verified with it) was made with
+    other argon2 parameters than the current ones, else None: hashes are brought up to
+    date as their owners sign in, the only time the password is known."""
+    if not _hasher.check_needs_rehash(password_hash):
+        return None
+    return await hash_password(password)

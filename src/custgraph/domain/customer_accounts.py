@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from custgraph.auth.passwords import hash_password, verify_password
+from custgraph.auth.passwords import hash_password, upgraded_hash, verify_password
 from custgraph.auth.tokens import issue_token
 from custgraph.db.models import Customer
 from custgraph.domain.action_tokens import (
@@ -180,6 +180,10 @@ async def customer_login(
                 )
             if customer.status != "ACTIVE":
                 raise DomainError("NOT_ALLOWED", "This account cannot sign in.", ["email"])
+            assert customer.password_hash is not None  # it verified
+            customer.password_hash = await upgraded_hash(customer.password_hash, password) or (
+                customer.password_hash
+            )
             token, expires_at = issue_token(
                 secret, "customer", customer.id, customer.token_version, CUSTOMER_TOKEN_TTL
             )

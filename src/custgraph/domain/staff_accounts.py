@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from custgraph.auth.passwords import hash_password, verify_password
+from custgraph.auth.passwords import hash_password, upgraded_hash, verify_password
 from custgraph.auth.permissions import PRIVILEGED_ROLES
 from custgraph.auth.tokens import issue_token
 from custgraph.db.models import Role, StaffUser
@@ -96,6 +96,10 @@ async def staff_login(
         if user is not None and valid and user.is_active:
             await forget_failures(session, keys)
             user.last_login_at = datetime.now(UTC)
+            assert user.password_hash is not None  # it verified
+            user.password_hash = await upgraded_hash(user.password_hash, password) or (
+                user.password_hash
+            )
             token, expires_at = issue_token(
                 secret, "staff", user.id, user.token_version, STAFF_TOKEN_TTL
             )

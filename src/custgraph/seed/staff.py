@@ -16,7 +16,6 @@ from custgraph.seed.ids import IdAllocator
 from custgraph.seed.pools import country_pools
 from custgraph.seed.tables import STAFF_USERS
 
-REP_COUNT = 8
 MANAGER_COUNT = 3
 _REP_EMAIL = re.compile(r"rep\d+@custgraph\.example")
 # Reps are drawn from the pools of the countries the shop has branches in.

@@ -5,8 +5,6 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-ACTOR_TYPES = ("STAFF", "API_KEY", "CUSTOMER", "SYSTEM")
-
 
 class ActorColumns:
     """The actor's kind, id and a label kept as it was, so the log survives renames and deletes."""
