@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit, urlunsplit
 
+from custgraph.connection_url import last_option, masked_url, timeout_option
+
 DEFAULT_STREAM = "CUSTGRAPH"
 DEFAULT_SUBJECT = "custgraph"
 DEFAULT_EXCHANGE = "custgraph"
@@ -106,7 +108,7 @@ def parse_events_url(url: str) -> EventsConfig:
     unknown = sorted(set(query) - allowed)
     if unknown:
         raise ValueError(f"CUSTGRAPH_EVENTS_URL has unknown options {unknown}: {shown}")
-    timeout = _timeout(query, shown)
+    timeout = timeout_option(query, "CUSTGRAPH_EVENTS_URL", shown, DEFAULT_TIMEOUT)
     if scheme in _NATS_SCHEMES:
         return _jetstream(parts._replace(scheme=_NATS_SCHEMES[scheme]), port, query, shown, timeout)
     return _rabbitmq(parts, port, query, shown, timeout)
@@ -114,18 +116,7 @@ def parse_events_url(url: str) -> EventsConfig:
 
 def mask_events_url(url: str) -> str:
     """The URL with its password replaced by `***`, fit for logs and error messages."""
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 -- raises on a mangled authority, which is masked whole below
-    except ValueError:
-        return _mask_authority(url)
-    if parts.password is None:
-        # An `@` that urlsplit did not take as the end of the credentials would be an
-        # unencoded secret cut short: hide everything then.
-        rest = url.split("://", 1)[-1].split("?", 1)[0]
-        return _mask_authority(url) if "@" in rest and "@" not in parts.netloc else url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    return masked_url(url)
 
 
 def _jetstream(
@@ -133,10 +124,10 @@ def _jetstream(
 ) -> JetStreamConfig:
     if parts.path not in ("", "/"):
         raise ValueError(f"CUSTGRAPH_EVENTS_URL (NATS) takes no path: {shown}")
-    stream = _last(query, "stream") or DEFAULT_STREAM
+    stream = last_option(query, "stream") or DEFAULT_STREAM
     if not _STREAM_NAME.fullmatch(stream):
         raise ValueError(f"CUSTGRAPH_EVENTS_URL stream must be letters, digits, - and _: {shown}")
-    subject = _last(query, "subject") or DEFAULT_SUBJECT
+    subject = last_option(query, "subject") or DEFAULT_SUBJECT
     if not _SUBJECT.fullmatch(subject):
         raise ValueError(
             "CUSTGRAPH_EVENTS_URL subject must be dot-separated words of letters, digits, "
@@ -158,7 +149,7 @@ def _jetstream(
 def _rabbitmq(
     parts: SplitResult, port: int | None, query: dict[str, list[str]], shown: str, timeout: float
 ) -> RabbitMQConfig:
-    exchange = _last(query, "exchange") or DEFAULT_EXCHANGE
+    exchange = last_option(query, "exchange") or DEFAULT_EXCHANGE
     if not _EXCHANGE_NAME.fullmatch(exchange) or exchange.startswith("amq."):
         raise ValueError(
             "CUSTGRAPH_EVENTS_URL exchange must be letters, digits, -, _, . and : and not "
@@ -186,26 +177,3 @@ def _check_sink_name(name: str, shown: str) -> None:
             f"CUSTGRAPH_EVENTS_URL names a destination too long to keep its position "
             f"({name!r} is over {MAX_SINK_NAME} characters): {shown}"
         )
-
-
-def _mask_authority(url: str) -> str:
-    scheme, separator, _ = url.partition("://")
-    return f"{scheme}://***" if separator else "***"
-
-
-def _last(query: dict[str, list[str]], key: str) -> str | None:
-    values = query.get(key)
-    return values[-1].strip() if values else None
-
-
-def _timeout(query: dict[str, list[str]], shown: str) -> float:
-    value = _last(query, "timeout")
-    if value is None:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 300:
-        raise ValueError(f"CUSTGRAPH_EVENTS_URL timeout must be 0-300 seconds: {shown}")
-    return seconds

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from custgraph.connection_url import last_option, masked_url, timeout_option
 
 DEFAULT_FROM = "custgraph@localhost"
 DEFAULT_TIMEOUT = 10.0
@@ -69,10 +71,10 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     if implicit_tls:
         starttls = False
 
-    from_address = _last(query, "from") or DEFAULT_FROM
+    from_address = last_option(query, "from") or DEFAULT_FROM
     if "@" not in parseaddr(from_address)[1]:
         raise ValueError(f"CUSTGRAPH_SMTP_URL has an invalid from address: {shown}")
-    timeout = _timeout(query, shown)
+    timeout = timeout_option(query, "CUSTGRAPH_SMTP_URL", shown, DEFAULT_TIMEOUT)
 
     if port is None:
         port = 465 if implicit_tls else 587 if starttls else 25
@@ -90,32 +92,11 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 
 def mask_smtp_url(url: str) -> str:
     """The URL with its password replaced by `***`, fit for logs and error messages."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises on a mangled authority, which is masked whole below
-    except ValueError:
-        return _mask_authority(url)
-    if parts.password is None:
-        # No password as urlsplit sees it; an `@` left in the netloc-less rest would mean
-        # an unencoded secret that urlsplit cut short, so hide everything then.
-        rest = url.split("://", 1)[-1].split("?", 1)[0]
-        return _mask_authority(url) if "@" in rest and "@" not in parts.netloc else url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
-def _mask_authority(url: str) -> str:
-    scheme, separator, _ = url.partition("://")
-    return f"{scheme}://***" if separator else "***"
-
-
-def _last(query: dict[str, list[str]], key: str) -> str | None:
-    values = query.get(key)
-    return values[-1].strip() if values else None
+    return masked_url(url)
 
 
 def _flag(query: dict[str, list[str]], key: str, shown: str) -> bool | None:
-    value = _last(query, key)
+    value = last_option(query, key)
     if value is None:
         return None
     if value.lower() in _TRUE:
@@ -123,16 +104,3 @@ def _flag(query: dict[str, list[str]], key: str, shown: str) -> bool | None:
     if value.lower() in _FALSE:
         return False
     raise ValueError(f"CUSTGRAPH_SMTP_URL option {key} must be true or false: {shown}")
-
-
-def _timeout(query: dict[str, list[str]], shown: str) -> float:
-    value = _last(query, "timeout")
-    if value is None:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 300:
-        raise ValueError(f"CUSTGRAPH_SMTP_URL timeout must be 0-300 seconds: {shown}")
-    return seconds
