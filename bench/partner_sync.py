@@ -256,7 +256,7 @@ async def run_clients(base: str, token: str, args: argparse.Namespace, outcome: 
         updates: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
         for n, ext in enumerate(ids):
             updates.put_nowait((ext, "city", f"City {n}"))
-            updates.put_nowait((ext, "phone", f"+43 1 {n:07d}"))
+            updates.put_nowait((ext, "phone", f"+43 1 {2_000_000 + n}"))
         await asyncio.gather(
             *(
                 update_all(client, updates, outcome, random.Random(100 + i), args.timeout_share)
