@@ -648,8 +648,8 @@ async def test_a_commit_failing_after_the_deliveries_were_queued_delivers_nothin
     real_enqueue = webhook_outbox.enqueue_deliveries
     queued: list[int] = []
 
-    def enqueue_then_fail(session: Any, rows: Any = None) -> int:
-        queued.append(real_enqueue(session, rows))  # the deliveries are inserted…
+    def enqueue_then_fail(session: Any, rows: Any = None, subscribers: Any = None) -> int:
+        queued.append(real_enqueue(session, rows, subscribers))  # the deliveries are inserted…
         # … and the commit's last flush fails: a note of a customer that does not exist.
         session.add(Note(customer_id=10**12, body="x"))
         return queued[-1]

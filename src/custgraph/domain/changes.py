@@ -211,6 +211,8 @@ def _write_pending(session: Session) -> None:
     versions = dict(
         session.execute(select(Customer.id, Customer.version).where(Customer.id.in_(ids))).all()
     )
+    # Read before the counter's lock, which every committing writer waits for.
+    subscribers = webhook_outbox.active_subscribers(session)
     last = session.execute(
         update(ChangeSequence)
         .where(ChangeSequence.id == 1)
@@ -231,7 +233,7 @@ def _write_pending(session: Session) -> None:
                 request_id=change.request_id,
             )
         )
-    webhook_outbox.enqueue_deliveries(session)
+    webhook_outbox.enqueue_deliveries(session, subscribers=subscribers)
 
 
 @event.listens_for(Session, "before_commit")

@@ -77,18 +77,24 @@ class Subscriber:
         return permission.value in self.permissions
 
 
-def enqueue_deliveries(session: Session, rows: Sequence[CustomerChange] | None = None) -> int:
+def enqueue_deliveries(
+    session: Session,
+    rows: Sequence[CustomerChange] | None = None,
+    subscribers: Sequence[Subscriber] | None = None,
+) -> int:
     """Queue one delivery per (matching active subscription, change) in `session`'s
     transaction; returns how many were queued.
 
     `rows` are the change rows this commit adds; by default, the ones the session holds
-    as new (what `changes._write_pending` has just added).
+    as new (what `changes._write_pending` has just added). `subscribers` as
+    `active_subscribers` found them, looked up here when not given.
     """
     if rows is None:
         rows = [row for row in session.new if isinstance(row, CustomerChange)]
     if not rows:
         return 0
-    subscribers = _subscribers(session)
+    if subscribers is None:
+        subscribers = active_subscribers(session)
     if not subscribers:
         return 0
     session.flush()  # the change rows' defaults (occurred_at) are set as they are written
@@ -112,7 +118,8 @@ def payload_of(
     return {"id": delivery_uuid, **change_feed.change_payload(change, visible)}
 
 
-def _subscribers(session: Session) -> list[Subscriber]:
+def active_subscribers(session: Session) -> list[Subscriber]:
+    """The active subscriptions whose owners may read customers, with what they may read."""
     found = []
     for row in session.execute(_SUBSCRIBERS):
         if row.owner_api_key_id is not None:
