@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from custgraph.db.models import CustomerChange
+from tests.api.test_lifecycle import make_customer
 from tests.conftest import SeededWorld
 from tests.support.client import GraphQLClient
 from tests.support.statements import recorded
@@ -125,8 +126,6 @@ async def test_the_feed_needs_customers_read_and_is_not_for_customers(
     wgql: GraphQLClient, writable: SeededWorld
 ) -> None:
     assert (await wgql.as_(None)(FEED)).codes == ["UNAUTHENTICATED"]
-    from tests.api.test_lifecycle import make_customer
-
     made = await make_customer(writable)
     response = await wgql.as_(made.token)(FEED)
     assert response.codes == ["FORBIDDEN"]

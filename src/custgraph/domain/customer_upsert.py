@@ -22,7 +22,7 @@ from custgraph.domain.customer_record import (
     open_record,
 )
 from custgraph.domain.errors import DomainError
-from custgraph.domain.idempotency import Replay, once
+from custgraph.domain.idempotency import Replay, of_row, once
 from custgraph.domain.transaction import in_transaction
 from custgraph.settings import Settings
 
@@ -66,15 +66,11 @@ async def _customer_by_external_id(session: AsyncSession, external_id: str) -> C
     return found
 
 
+_ROW = of_row(Customer, "customer")
+
+
 async def _upserted_again(session: AsyncSession, stored: dict[str, Any]) -> Upserted:
-    customer = await session.get(Customer, stored["id"])
-    if customer is None:
-        raise DomainError(
-            "NOT_FOUND",
-            "The record this idempotency key wrote was removed since.",
-            ["idempotencyKey"],
-        )
-    return Upserted(customer, stored["created"])
+    return Upserted(await _ROW.replay(session, stored), stored["created"])
 
 
 _KEPT = Replay[Upserted](

@@ -98,6 +98,15 @@ def _rules(info: Info) -> addresses.AddressRules:
     return addresses.AddressRules(locked_discount_groups=frozenset(groups))
 
 
+def _editable_values(info: Info, input: Any) -> dict[str, Any]:
+    """The editable fields the input gives; FORBIDDEN when some need `customers:admin`."""
+    values = _given(input, UPDATE_FIELDS)
+    admin_fields = customer_record.ADMIN_FIELDS & values.keys()
+    if admin_fields and not info.context.principal.can(P.CUSTOMERS_ADMIN):
+        raise forbidden(f"Changing {', '.join(sorted(admin_fields))} requires `customers:admin`.")
+    return values
+
+
 async def resolve_customer_create(info: Info, input: CustomerCreateInput) -> CustomerCreatePayload:
     require(info, P.CUSTOMERS_WRITE)
     created, errors = await attempt(
@@ -123,10 +132,7 @@ async def resolve_customer_create(info: Info, input: CustomerCreateInput) -> Cus
 async def resolve_customer_update(info: Info, input: CustomerUpdateInput) -> CustomerUpdatePayload:
     customer_id = decode_id_of("Customer", input.customer_id, "customerId")
     require_on_customer(info, P.CUSTOMERS_WRITE, customer_id)
-    values = _given(input, UPDATE_FIELDS)
-    admin_fields = customer_record.ADMIN_FIELDS & values.keys()
-    if admin_fields and not info.context.principal.can(P.CUSTOMERS_ADMIN):
-        raise forbidden(f"Changing {', '.join(sorted(admin_fields))} requires `customers:admin`.")
+    values = _editable_values(info, input)
     updated, errors = await attempt(
         customer_record.update_customer(
             info.context.session_factory,
@@ -144,10 +150,7 @@ async def resolve_customer_update(info: Info, input: CustomerUpdateInput) -> Cus
 
 async def resolve_customer_upsert(info: Info, input: CustomerUpsertInput) -> CustomerUpsertPayload:
     require(info, P.CUSTOMERS_WRITE)
-    values = _given(input, UPDATE_FIELDS)
-    admin_fields = customer_record.ADMIN_FIELDS & values.keys()
-    if admin_fields and not info.context.principal.can(P.CUSTOMERS_ADMIN):
-        raise forbidden(f"Changing {', '.join(sorted(admin_fields))} requires `customers:admin`.")
+    values = _editable_values(info, input)
     try:
         done = await customer_upsert.upsert_customer(
             info.context.session_factory,
