@@ -22,10 +22,12 @@ from custgraph.db.reader import Reader
 from custgraph.events import event_relay_for
 from custgraph.http.body_limit import BodyLimit
 from custgraph.http.error_response import http_exception_response
+from custgraph.http.export_download import export_download
 from custgraph.http.graphiql import find_graphiql_assets, graphiql_page, graphiql_routes
 from custgraph.http.graphql_endpoint import GraphQLEndpoint
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_ids import RequestIds
+from custgraph.jobs import run_job_loop, stop_job_loop
 from custgraph.mail import run_delivery_loop, senders_for
 from custgraph.observability.access_log import AccessLog
 from custgraph.observability.json_logs import use_json_logs
@@ -150,10 +152,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         relaying = (
             asyncio.create_task(relay.run(state.session_factory, engine, stop)) if relay else None
         )
+        # Bulk jobs and exports, queued by any process, are run by any (jobs/claim.py).
+        jobs = (
+            asyncio.create_task(
+                run_job_loop(state.session_factory, engine, settings, stop, state.job_wakeup)
+            )
+            if settings.job_worker
+            else None
+        )
         try:
             yield
         finally:
             stop.set()
+            if jobs is not None:
+                await stop_job_loop(jobs)
             if delivery is not None:
                 await delivery
             if webhooks is not None:
@@ -169,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/graphql", GraphQLEndpoint(state).handle, methods=["GET", "POST"]),
+        Route("/exports/{job_id:int}", export_download(engine, settings), methods=["GET"]),
         Route("/health/live", live),
         Route("/health/ready", ready),
         *graphiql_routes(assets),

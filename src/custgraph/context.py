@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ class Context:
     prepaid_bucket: BucketState | None = None
     # Loaders of areas outside the customer graph (webhooks), by area, made on first use.
     area_loaders: dict[str, Any] = field(default_factory=dict)
+    # Set to have this process's job worker look for new jobs at once (jobs/worker.py).
+    job_wakeup: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)

@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     events_interval_seconds: float = Field(default=1.0, gt=0)
     # Changes published per pass, each acknowledged by the broker before the next.
     events_batch_size: int = Field(default=200, ge=1, le=10_000)
+    # Bulk actions and exports (custgraph/jobs/). Each server process runs queued jobs in
+    # the background; a job whose process died is taken up again once its lease lapses.
+    job_worker: bool = True
+    job_interval_seconds: float = Field(default=1.0, gt=0)
+    job_lease_seconds: float = Field(default=60.0, ge=1)
+    # Selections of at most this many customers are acted on inside the request, which
+    # answers each customer's outcome; larger ones run as a background job.
+    bulk_inline_max: int = Field(default=50, ge=0, le=1000)
+    bulk_max_ids: int = Field(default=10_000, ge=1)
+    bulk_max_selection: int = Field(default=100_000, ge=1)
+    # An export's download link is valid this long after it is read from `bulkJob`; the
+    # file itself is removed this long after it was finished.
+    export_link_seconds: int = Field(default=900, ge=10)
+    export_retention_seconds: int = Field(default=86_400, ge=60)
     public_url: str = "http://127.0.0.1:8000"
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     graphiql_enabled: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,3 +27,5 @@ class AppState:
     # None when the settings set no budget.
     execution_budget: ExecutionBudget | None = None
     staff_sessions: StaffSessions = field(default_factory=StaffSessions)
+    # Wakes the job worker when a request queues a job (jobs/worker.py).
+    job_wakeup: asyncio.Event = field(default_factory=asyncio.Event)

@@ -44,7 +44,7 @@ async def assign_sales_rep(
     """
 
     async def work(session: AsyncSession) -> int:
-        rep = await _active_staff_user(session, sales_rep_id)
+        rep = await active_staff_user(session, sales_rep_id)
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
         if customer.sales_rep_id == sales_rep_id:
             return customer.id
@@ -67,7 +67,7 @@ async def assign_sales_rep(
     return await in_transaction(sessions, work)
 
 
-async def _active_staff_user(session: AsyncSession, staff_user_id: int | None) -> StaffUser | None:
+async def active_staff_user(session: AsyncSession, staff_user_id: int | None) -> StaffUser | None:
     if staff_user_id is None:
         return None
     user = await session.get(StaffUser, staff_user_id)
@@ -97,7 +97,7 @@ async def assign_price_list(
     A blank name is INVALID rather than a silent clear: clearing is asked for with null.
     Returns the customer's id.
     """
-    name = _price_list_name(price_list)
+    name = checked_price_list(price_list)
 
     async def work(session: AsyncSession) -> int:
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
@@ -121,7 +121,7 @@ async def assign_price_list(
     return await in_transaction(sessions, work)
 
 
-def _price_list_name(price_list: str | None) -> str | None:
+def checked_price_list(price_list: str | None) -> str | None:
     if price_list is None:
         return None
     name = price_list.strip()

@@ -59,7 +59,7 @@ def _checked_transition(current: str, wanted: str) -> None:
     raise DomainError("INVALID_TRANSITION", message, ["status"])
 
 
-def _checked_reason(reason: str | None) -> str | None:
+def checked_reason(reason: str | None) -> str | None:
     text = (reason or "").strip()
     if len(text) > MAX_REASON_LENGTH:
         raise DomainError(
@@ -85,7 +85,7 @@ async def set_status(
     caller asked for holds, so a retry of a change that went through is not a CONFLICT.
     Returns the customer's id.
     """
-    why = _checked_reason(reason)
+    why = checked_reason(reason)
 
     async def work(session: AsyncSession) -> int:
         # Merged and erased records are loaded too, so that they get the transition

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -16,6 +18,22 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 6
 # PostgreSQL: serialization failure, deadlock detected.
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+Rider = Callable[[AsyncSession], Awaitable[None]]
+# Work that commits together with every action's transaction in this task: a bulk job
+# records a customer's outcome in the same commit as the action on it, so that a job
+# killed in the middle never applies an action twice nor loses one (jobs/actions.py).
+_rider: ContextVar[Rider | None] = ContextVar("custgraph_transaction_rider", default=None)
+
+
+@contextlib.contextmanager
+def riding(rider: Rider) -> Iterator[None]:
+    """Run `rider` at the end of each `in_transaction` inside this block, before commit."""
+    token = _rider.set(rider)
+    try:
+        yield
+    finally:
+        _rider.reset(token)
 
 
 def is_transient(error: DBAPIError) -> bool:
@@ -46,7 +64,11 @@ async def in_transaction(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with sessions.begin() as session:
-                return await work(session)
+                result = await work(session)
+                rider = _rider.get()
+                if rider is not None:
+                    await rider(session)
+                return result
         except DBAPIError as error:
             if not is_transient(error) or attempt == MAX_ATTEMPTS:
                 if is_transient(error):

@@ -254,6 +254,7 @@ class GraphQLEndpoint:
             session_factory=self.state.session_factory,
             reader=reader,
             execution_budget=self.state.execution_budget,
+            job_wakeup=self.state.job_wakeup,
         )
 
     async def _confirmed(

@@ -47,7 +47,7 @@ async def resolve_customer(info: Info, id: str | None, external_id: str | None) 
 MAX_SEARCH_LENGTH = 200
 
 
-def _list_filter(search: str | None, flt: CustomerFilter | None) -> CustomerListFilter:
+def list_filter_of(search: str | None, flt: CustomerFilter | None) -> CustomerListFilter:
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
         raise bad_request(f"`search` has at most {MAX_SEARCH_LENGTH} characters.")
     if search is not None and "\x00" in search:
@@ -90,7 +90,7 @@ async def load_customer_page(
     (which ask only for the `columns` their plan reads, and the customers' JSON the
     database can write)."""
     size = page_size(first, last)
-    list_filter = _list_filter(search, filter)
+    list_filter = list_filter_of(search, filter)
     reader = context.reader
     page = await fetch_customer_page(
         reader,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from custgraph.schema.access_mutations import AccountAccessMutations
+from custgraph.schema.bulk_mutations import BulkMutations
 from custgraph.schema.commercial_mutations import CommercialMutations
 from custgraph.schema.identity_mutations import IdentityMutations
 from custgraph.schema.lifecycle_mutations import LifecycleMutations
@@ -27,5 +28,6 @@ class Mutation(
     NoteMutations,
     AccountAccessMutations,
     WebhookMutations,
+    BulkMutations,
 ):
     pass

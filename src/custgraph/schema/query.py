@@ -12,6 +12,7 @@ from custgraph.resolvers.access import signed_in
 from custgraph.resolvers.customers import resolve_customer, resolve_customers
 from custgraph.resolvers.node import resolve_node, resolve_nodes
 from custgraph.resolvers.staff_admin import resolve_api_keys, resolve_staff_users
+from custgraph.schema.bulk_jobs import BulkJobQuery
 from custgraph.schema.changes import ChangeFeedQuery
 from custgraph.schema.commercial_mutations import CustomFieldQuery
 from custgraph.schema.customer import Customer
@@ -26,7 +27,7 @@ from custgraph.schema.webhooks import WebhookQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(CustomFieldQuery, MergePreviewQuery, WebhookQuery, ChangeFeedQuery):
+class Query(CustomFieldQuery, MergePreviewQuery, WebhookQuery, ChangeFeedQuery, BulkJobQuery):
     @strawberry.field(description="One customer, by its id or by its external (ERP) id.")
     async def customer(
         self,

@@ -20,6 +20,7 @@ from custgraph.db.models.customer import (
     Membership,
 )
 from custgraph.db.models.identity import ApiKey, Role, StaffUser
+from custgraph.db.models.jobs import ExportChunk, Job, JobItem
 from custgraph.db.models.records import ActionToken, IdempotencyRecord, SignInFailure
 from custgraph.db.models.webhooks import WebhookDelivery, WebhookLogEntry, WebhookSubscription
 
@@ -37,9 +38,12 @@ __all__ = [
     "CustomerChange",
     "CustomerCount",
     "CustomerEvent",
+    "ExportChunk",
     "GiftCard",
     "GiftCardEntry",
     "IdempotencyRecord",
+    "Job",
+    "JobItem",
     "Membership",
     "Note",
     "Notification",

@@ -1,0 +1,1 @@
+"""Customer-list exports: the rows, the files, their storage."""
