@@ -92,7 +92,9 @@ class ServerProcess:
         self.process.wait(timeout=10)
 
 
-def start_server(url: str, folder: Path, name: str) -> ServerProcess:
+def start_server(
+    url: str, folder: Path, name: str, extra_env: dict[str, str] | None = None
+) -> ServerProcess:
     """Start `custgraph serve` on `url` on a free port; its output goes to `name`.log."""
     port = free_port()
     log = folder / f"{name}.log"
@@ -100,7 +102,7 @@ def start_server(url: str, folder: Path, name: str) -> ServerProcess:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*command, "--port", str(port)],
-            env=server_environment(url),
+            env={**server_environment(url), **(extra_env or {})},
             cwd=folder,  # no .env file of the checkout is read
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -109,9 +111,11 @@ def start_server(url: str, folder: Path, name: str) -> ServerProcess:
 
 
 @contextlib.asynccontextmanager
-async def server_process(url: str, folder: Path, name: str) -> AsyncIterator[ServerProcess]:
+async def server_process(
+    url: str, folder: Path, name: str, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[ServerProcess]:
     """`custgraph serve` on `url`, ready; killed at the end if still running."""
-    server = start_server(url, folder, name)
+    server = start_server(url, folder, name, extra_env)
     try:
         await server.wait_ready()
         yield server
