@@ -60,6 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     deliver = commands.add_parser("deliver", help="send what the outbox holds, and webhooks")
     deliver.add_argument("--once", action="store_true", help="send what is due, then stop")
 
+    export = commands.add_parser(
+        "export", help="write the customer list as CSV, XLSX or PDF to standard output"
+    )
+    export.add_argument("--format", required=True, choices=["csv", "xlsx", "pdf"])
+    export.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="as the API's CustomerFilter: status=ACTIVE,BLOCKED tags=VIP hasOrders=true "
+        "registeredFrom=2024-01-01 …; repeat for several",
+    )
+    export.add_argument("--search", help="as the customer list's search")
+    export.add_argument("--sort", default="REFERENCE", help="FIELD or FIELD:desc")
+    export.add_argument("--columns", help="comma-separated CustomerExportColumn names")
+
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     return parser
 
@@ -95,9 +111,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         asyncio.run(_create_api_key(settings, args.name, args.scopes))
     elif args.command == "serve":
         _serve(settings, args)
+    elif args.command == "export":
+        upgrade_to_head(settings.database_url)
+        asyncio.run(_export(settings, args))
     elif args.command == "deliver":
         upgrade_to_head(settings.database_url)
         asyncio.run(_deliver(settings, once=args.once))
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> None:
+    from custgraph.exports.command import export_request, export_to
+
+    request = export_request(args.format, args.filter, args.search, args.sort, args.columns)
+    if sys.stdout.isatty() and request.format != "CSV":
+        raise DomainError("INVALID", "Redirect the output to a file: > customers.xlsx")
+    rows = await export_to(settings, request, sys.stdout.buffer)
+    print(f"exported {rows} customers", file=sys.stderr)
 
 
 async def _seed(settings: Settings, customers: int, seed: int) -> None:

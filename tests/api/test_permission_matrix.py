@@ -83,6 +83,16 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "webhookSubscriptionUpdate": P.WEBHOOKS_MANAGE,
     "webhookSubscriptionDelete": P.WEBHOOKS_MANAGE,
     "webhookDeliveryRetry": P.WEBHOOKS_MANAGE,
+    "customerBulkSetStatus": P.CUSTOMERS_WRITE,
+    "customerBulkTagsAdd": P.CUSTOMERS_WRITE,
+    "customerBulkTagsRemove": P.CUSTOMERS_WRITE,
+    "customerBulkAssignSalesRep": P.CUSTOMERS_ADMIN,
+    "customerBulkAssignPriceList": P.CUSTOMERS_ADMIN,
+    "customerBulkDelete": P.CUSTOMERS_DELETE,
+    "customerBulkSendPasswordReset": P.CUSTOMERS_WRITE,
+    "customersExport": P.CUSTOMERS_READ,
+    "bulkJob": P.CUSTOMERS_READ,
+    "bulkJobCancel": P.CUSTOMERS_READ,
 }
 # Fields a customer may use on their own record; on anyone else's they answer NOT_FOUND.
 SELF_SERVICE_FIELDS = frozenset(
@@ -104,6 +114,7 @@ ADDRESS_FIELDS = frozenset(
 
 # An operation per root field that writes nothing even when allowed ({own} is the
 # caller-visible customer id).
+_NOBODY = '"' + encode_global_id("Customer", 10**9) + '"'
 OPERATIONS: dict[str, str] = {
     "customer": 'query { customer(id: "{own}") { id } }',
     "customers": "query { customers(first: 1) { totalCount } }",
@@ -208,6 +219,25 @@ OPERATIONS: dict[str, str] = {
     f'"{encode_global_id("WebhookSubscription", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
     "webhookDeliveryRetry": "mutation { webhookDeliveryRetry(input: {deliveryId: "
     f'"{encode_global_id("WebhookDelivery", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
+    # Bulk actions on a customer that does not exist: allowed, they answer its NOT_FOUND.
+    **{
+        name: f"mutation {{ {name}(input: {{selection: {{ids: [{_NOBODY}]}}{extra}}}) "
+        "{ userErrors { code } } }"
+        for name, extra in (
+            ("customerBulkSetStatus", ", status: BLOCKED"),
+            ("customerBulkTagsAdd", ', tags: ["matrix"]'),
+            ("customerBulkTagsRemove", ', tags: ["matrix"]'),
+            ("customerBulkAssignSalesRep", ", salesRepId: null"),
+            ("customerBulkAssignPriceList", ", priceList: null"),
+            ("customerBulkDelete", ""),
+            ("customerBulkSendPasswordReset", ""),
+        )
+    },
+    "customersExport": "mutation { customersExport(input: {format: CSV, columns: [REFERENCE]}) "
+    "{ userErrors { code } } }",
+    "bulkJob": f'query {{ bulkJob(id: "{encode_global_id("BulkJob", 10**9)}") {{ id }} }}',
+    "bulkJobCancel": "mutation { bulkJobCancel(input: {jobId: "
+    f'"{encode_global_id("BulkJob", 10**9)}"}}) {{ userErrors {{ code }} }} }}',
 }
 
 # Customer fields beyond reading the customer itself: None means no further permission.

@@ -80,13 +80,15 @@ async def test_a_job_killed_mid_way_resumes_and_applies_each_action_once(
         assert 0 < done[0][0] < CUSTOMERS, done
         assert tagged[0][0] == done[0][0]
 
-        async with server_process(world.url, tmp_path, "restarted", LEASE) as server:
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
-                for _ in range(1200):
-                    job = (await _post(http, world.token, JOB, {"id": job_id}))["bulkJob"]
-                    if job["state"] != "RUNNING" and job["state"] != "QUEUED":
-                        break
-                    await asyncio.sleep(0.1)
+        async with (
+            server_process(world.url, tmp_path, "restarted", LEASE) as server,
+            httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+        ):
+            for _ in range(1200):
+                job = (await _post(http, world.token, JOB, {"id": job_id}))["bulkJob"]
+                if job["state"] not in ("RUNNING", "QUEUED"):
+                    break
+                await asyncio.sleep(0.1)
         assert job["state"] == "COMPLETED", job
         customers = (await fetch(engine, select(func.count()).select_from(Customer)))[0][0]
         assert job["processedCount"] == job["totalCount"] == customers

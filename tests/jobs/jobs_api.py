@@ -48,9 +48,9 @@ JOB = (
 ENDED = {"COMPLETED", "STOPPED", "CANCELLED", "FAILED", "EXPIRED"}
 
 
-async def wait_for_job(gql: GraphQLClient, job_id: str, timeout: float = 120.0) -> Any:
+async def wait_for_job(gql: GraphQLClient, job_id: str, seconds: float = 120.0) -> Any:
     """The job once it has ended, polled as a console would."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + seconds
     while True:
         job = (await gql(JOB, {"id": job_id})).ok()["bulkJob"]
         if job["state"] in ENDED:

@@ -13,7 +13,7 @@ from tests.jobs.conftest import BULK_CUSTOMERS, INLINE_MAX
 from tests.jobs.jobs_api import DELETE, JOB, SET_STATUS, TAGS_ADD, wait_for_job
 from tests.support.client import GraphQLClient
 
-LIST_IDS = "query($after: String) { customers(first: 100, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }"
+LIST_IDS = "{ customers(first: 100) { nodes { id } } }"
 
 
 async def _ids(gql: GraphQLClient, count: int) -> list[str]:

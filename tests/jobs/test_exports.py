@@ -3,6 +3,7 @@ against the API's own list; permissions per column; the signed link."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import shutil
@@ -136,9 +137,14 @@ async def test_pdf_export_is_a_paginated_table_of_the_list(
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     path = tmp_path / "customers.pdf"
     path.write_bytes(response.content)
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    done = await asyncio.to_thread(
+        subprocess.run,
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    text = done.stdout
     pages = [p for p in text.split("\f") if p.strip()]
     assert len(pages) > 2
     assert "Customers" in pages[0] and "status ACTIVE" in pages[0] and "exported" in pages[0]
