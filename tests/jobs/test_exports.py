@@ -8,6 +8,7 @@ import csv
 import io
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,9 +16,13 @@ from urllib.parse import urlsplit
 import httpx
 import openpyxl
 import pytest
+from sqlalchemy import func, select, update
 
+from custgraph.db.models import ExportChunk, Job
+from custgraph.exports.storage import remove_expired_files
+from custgraph.schema.global_id import decode_global_id
 from tests.conftest import SeededWorld
-from tests.jobs.jobs_api import EXPORT, wait_for_job
+from tests.jobs.jobs_api import EXPORT, JOB, wait_for_job
 from tests.support.client import GraphQLClient
 
 COLUMNS = ["REFERENCE", "FIRST_NAME", "LAST_NAME", "EMAIL", "STATUS", "CREDIT_BALANCE", "TAGS"]
@@ -175,3 +180,24 @@ async def test_the_download_link_is_signed_and_expires(
     stale = f"expires={int(expires['expires']) - 10**6}&signature={expires['signature']}"
     assert (await bulk_http.get(f"{parts.path}?{stale}")).status_code == 403
     assert (await bulk_http.get(parts.path)).status_code == 403
+
+
+async def test_an_expired_file_is_removed_and_its_link_answers_gone(
+    bgql: GraphQLClient, bulk_http: httpx.AsyncClient, bulk_world: SeededWorld
+) -> None:
+    job = await _export(bgql, "CSV", columns=["REFERENCE"])
+    job_id = decode_global_id(job["id"])[1]
+    sessions = bulk_world.app.state.session_factory
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(expires_at=datetime.now(UTC))
+        )
+    assert await remove_expired_files(sessions, datetime.now(UTC) + timedelta(seconds=1)) >= 1
+    async with sessions() as session:
+        chunks = await session.scalar(
+            select(func.count()).select_from(ExportChunk).where(ExportChunk.job_id == job_id)
+        )
+    assert chunks == 0
+    after = (await bgql(JOB, {"id": job["id"]})).ok()["bulkJob"]
+    assert after["state"] == "EXPIRED" and after["export"]["url"] is None
+    assert (await _download(bulk_http, job["export"]["url"])).status_code == 410
