@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy import func, select
@@ -158,3 +159,24 @@ async def test_a_job_is_hidden_from_callers_without_its_permission(
     ]
     viewer = bgql.as_(bulk_world.tokens["VIEWER"])
     assert (await viewer(JOB, {"id": payload["job"]["id"]})).ok()["bulkJob"] is None
+
+
+CANCEL = """mutation($input: BulkJobCancelInput!) { bulkJobCancel(input: $input) {
+  job { state processedCount totalCount } userErrors { field code } } }"""
+
+
+async def test_a_cancelled_job_stops_and_keeps_what_it_did(
+    bgql: GraphQLClient, bulk_world: SeededWorld
+) -> None:
+    tag = f"cancel-{uuid.uuid4().hex[:8]}"
+    started = (await bgql(TAGS_ADD, {"input": {"selection": {"filter": {}}, "tags": [tag]}})).ok()[
+        "customerBulkTagsAdd"
+    ]["job"]
+    cancelled = (await bgql(CANCEL, {"input": {"jobId": started["id"]}})).ok()["bulkJobCancel"]
+    assert cancelled["userErrors"] == [] and cancelled["job"]["state"] == "CANCELLED"
+    await asyncio.sleep(0.5)  # a worker in the middle of a customer finishes that one only
+    job = await wait_for_job(bgql, started["id"])
+    assert job["state"] == "CANCELLED" and job["processedCount"] < job["totalCount"]
+    assert len(await _events(bulk_world, "TAGS_ADDED", tag)) == job["succeededCount"]
+    again = (await bgql(CANCEL, {"input": {"jobId": started["id"]}})).ok()["bulkJobCancel"]
+    assert again["userErrors"] == [{"field": ["jobId"], "code": "NOT_ALLOWED"}]
