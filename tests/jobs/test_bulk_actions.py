@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from custgraph.auth.tokens import issue_token
 from custgraph.db.models import Customer, CustomerEvent
+from custgraph.domain.staff_accounts import create_staff_user
 from custgraph.schema.global_id import decode_global_id, encode_global_id
-from tests.conftest import SeededWorld
+from tests.conftest import STAFF_PASSWORD, TEST_SECRET, SeededWorld
 from tests.jobs.conftest import BULK_CUSTOMERS, INLINE_MAX
 from tests.jobs.jobs_api import DELETE, JOB, SET_STATUS, TAGS_ADD, wait_for_job
 from tests.support.client import GraphQLClient
@@ -180,3 +183,27 @@ async def test_a_cancelled_job_stops_and_keeps_what_it_did(
     assert len(await _events(bulk_world, "TAGS_ADDED", tag)) == job["succeededCount"]
     again = (await bgql(CANCEL, {"input": {"jobId": started["id"]}})).ok()["bulkJobCancel"]
     assert again["userErrors"] == [{"field": ["jobId"], "code": "NOT_ALLOWED"}]
+
+
+async def test_a_job_fails_when_whoever_started_it_is_deactivated(
+    bgql: GraphQLClient, bulk_world: SeededWorld
+) -> None:
+    user = await create_staff_user(
+        bulk_world.app.state.session_factory,
+        email=f"leaver.{uuid.uuid4().hex[:8]}@staff.example.com",
+        role="MANAGER",
+        password=STAFF_PASSWORD,
+    )
+    token, _ = issue_token(TEST_SECRET, "staff", user.id, user.token_version, timedelta(hours=1))
+    leaver = bgql.as_(token)
+    tag = f"leaver-{uuid.uuid4().hex[:8]}"
+    started = (
+        await leaver(TAGS_ADD, {"input": {"selection": {"filter": {}}, "tags": [tag]}})
+    ).ok()["customerBulkTagsAdd"]["job"]
+    deactivate = """mutation($input: StaffUserUpdateInput!) { staffUserUpdate(input: $input) {
+      userErrors { code } } }"""
+    staff_id = encode_global_id("StaffUser", user.id)
+    (await bgql(deactivate, {"input": {"staffUserId": staff_id, "isActive": False}})).ok()
+    job = await wait_for_job(bgql, started["id"])
+    assert job["state"] == "FAILED" and "deactivated" in job["failure"]
+    assert job["processedCount"] < job["totalCount"]
