@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Job
@@ -140,11 +139,10 @@ async def cancel_job(sessions: async_sessionmaker[AsyncSession], job_id: int) ->
             raise DomainError("NOT_FOUND", "Job not found.", ["jobId"])
         if job.state not in OPEN_JOB_STATES:
             raise DomainError("NOT_ALLOWED", f"The job has ended ({job.state}).", ["jobId"])
-        await session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(state="CANCELLED", finished_at=datetime.now(UTC), claimed_by=None)
-        )
+        # The worker's next step finds the job no longer RUNNING and stops (jobs/claim.py).
+        job.state = "CANCELLED"
+        job.finished_at = datetime.now(UTC)
+        job.claimed_by = None
         return job_id
 
     return await in_transaction(sessions, work)

@@ -48,7 +48,6 @@ class ClaimedJob:
     owner_type: str
     owner_id: int | None
     required_permissions: tuple[str, ...]
-    created_at: datetime
 
 
 def _claimed(job: Job, token: str) -> ClaimedJob:
@@ -67,7 +66,6 @@ def _claimed(job: Job, token: str) -> ClaimedJob:
         owner_type=job.owner_type,
         owner_id=job.owner_id,
         required_permissions=tuple(job.required_permissions),
-        created_at=job.created_at,
     )
 
 

@@ -93,6 +93,15 @@ async def _fresh_job(info: Info, job_id: int) -> types.BulkJob:
     return types.BulkJob.from_row(row)
 
 
+def _item_error(item: Any) -> UserError:
+    """A refused customer's userError, as the job recorded it."""
+    return UserError(
+        field=item.error_field,
+        message=item.error_message or "",
+        code=UserErrorCode(item.error_code),
+    )
+
+
 _OUTCOMES = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "PENDING": "NOT_ATTEMPTED"}
 
 
@@ -109,13 +118,7 @@ async def _results(info: Info, job_id: int) -> list[api.CustomerBulkResult]:
         row = await pending
         errors = []
         if item.state == "FAILED":
-            errors.append(
-                UserError(
-                    field=item.error_field,
-                    message=item.error_message or "",
-                    code=UserErrorCode(item.error_code),
-                )
-            )
+            errors.append(_item_error(item))
         results.append(
             api.CustomerBulkResult(
                 customer_id=strawberry.ID(encode_global_id("Customer", item.customer_id)),
@@ -252,9 +255,7 @@ async def resolve_failures(
     failures = [
         types.BulkJobFailure(
             customer_id=strawberry.ID(encode_global_id("Customer", r.customer_id)),
-            user_error=UserError(
-                field=r.error_field, message=r.error_message or "", code=UserErrorCode(r.error_code)
-            ),
+            user_error=_item_error(r),
         )
         for r in rows
     ]
