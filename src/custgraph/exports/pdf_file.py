@@ -1,4 +1,12 @@
-"""The PDF writer: A4 landscape pages drawn row by row on a reportlab canvas."""
+"""The PDF writer: A4 landscape pages drawn row by row on a reportlab canvas.
+
+reportlab keeps every finished page's content, uncompressed, in memory until the document
+is saved (some 80 KB a page of 31 columns). So the pages are drawn in parts of
+PAGES_PER_PART pages, each part saved to its own file, and the parts joined into one
+document at the end by qpdf (through pikepdf), which reads the pages' content from the part
+files as it writes rather than holding it. What still grows with the page count is qpdf's
+page tree, some 16 KB a page: no maintained PDF library writes pages out as it goes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pikepdf
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -27,6 +36,8 @@ ROW_HEIGHT = 11.0
 CELL_PADDING = 3.0
 FOOTER_Y = MARGIN - 12.0
 SHADE_GRAY = 0.93
+
+PAGES_PER_PART = 100  # about 2 MB of reportlab's page content, 4,500 rows
 
 ELLIPSIS = "…"
 _SAMPLE_ROWS = 200
@@ -110,11 +121,8 @@ def _column_widths(natural: Sequence[float]) -> list[float]:
 
 
 class PdfExportWriter:
-    """Draws each row as it comes and starts a new page when one is full.
-
-    No row is kept, but reportlab keeps each finished page's content stream, uncompressed, in
-    memory until save(): memory grows by some 20 KB a page (about 0.5 KB a row).
-    """
+    """Draws each row as it comes, starts a new page when one is full, and a new part file
+    (beside the path) every PAGES_PER_PART pages; close() joins the parts."""
 
     def __init__(
         self, path: pathlib.Path, headers: Sequence[str], *, title: str, subtitle: str
@@ -123,10 +131,10 @@ class PdfExportWriter:
         self._headers = [_drawable(header, self._fonts) for header in headers]
         self._title = _drawable(title, self._fonts)
         self._subtitle = _drawable(subtitle, self._fonts)
-        self._canvas = canvas.Canvas(
-            str(path), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1
-        )
-        self._canvas.setTitle(self._title)
+        self._path = path
+        self._parts: list[pathlib.Path] = []
+        self._canvas = self._start_part()
+        self._pages_in_part = 0
         self._widths: list[float] | None = None  # fixed by the first rows, or at close
         self._page = 0
         self._y = 0.0
@@ -147,10 +155,39 @@ class PdfExportWriter:
             self._draw_row(row)
 
     def close(self) -> None:
-        if self._widths is None:
-            self._lay_out([])
-        self._finish_page()
-        self._canvas.save()
+        try:
+            if self._widths is None:
+                self._lay_out([])
+            self._finish_page()
+            self._canvas.save()
+            if len(self._parts) == 1:
+                self._parts[0].replace(self._path)
+            else:
+                self._join_parts()
+        finally:
+            for part in self._parts:
+                part.unlink(missing_ok=True)
+
+    def _start_part(self) -> canvas.Canvas:
+        part = self._path.with_name(f"{self._path.name}.part{len(self._parts)}")
+        self._parts.append(part)
+        pdf = canvas.Canvas(str(part), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
+        pdf.setTitle(self._title)
+        return pdf
+
+    def _join_parts(self) -> None:
+        # Every part stays open until the joined file is written: qpdf reads the pages'
+        # content from them only then.
+        with pikepdf.new() as joined:
+            parts = [pikepdf.open(part) for part in self._parts]
+            try:
+                for part in parts:
+                    joined.pages.extend(part.pages)
+                joined.docinfo["/Title"] = self._title
+                joined.save(self._path)
+            finally:
+                for part in parts:
+                    part.close()
 
     def _lay_out(self, sample: Sequence[Sequence[Cell]]) -> None:
         """Fixes the column widths from the headers and a sample of rows, and starts page 1."""
@@ -165,6 +202,11 @@ class PdfExportWriter:
         self._start_page()
 
     def _start_page(self) -> None:
+        # A part is saved only when a page follows it, so that no part is ever empty.
+        if self._pages_in_part == PAGES_PER_PART:
+            self._canvas.save()
+            self._canvas = self._start_part()
+            self._pages_in_part = 0
         self._page += 1
         self._row_on_page = 0
         pdf, fonts = self._canvas, self._fonts
@@ -189,6 +231,7 @@ class PdfExportWriter:
         pdf.setFont(self._fonts.regular, ROW_SIZE)
         pdf.drawRightString(PAGE_WIDTH - MARGIN, FOOTER_Y, f"Page {self._page}")
         pdf.showPage()
+        self._pages_in_part += 1
 
     def _draw_row(self, row: Sequence[Cell]) -> None:
         top = self._y
