@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from custgraph.admission import ExecutionBudget
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.migrate import current_revision, head_revision
 from custgraph.db.reader import Reader
@@ -36,7 +37,6 @@ from custgraph.observability.metrics import Metrics
 from custgraph.observability.observe_requests import ObserveRequests
 from custgraph.observability.outbox_backlog import pending_outbox_messages
 from custgraph.observability.tracing import TraceRequests, start_tracing
-from custgraph.schema.admission import ExecutionBudget
 from custgraph.schema.build import build_schema
 from custgraph.settings import Settings, get_settings
 from custgraph.state import AppState

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from custgraph.admission import ExecutionBudget
 from custgraph.auth.principal import Principal
 from custgraph.db.reader import Reader
+from custgraph.fastpath.plan_store import PlanStore
 from custgraph.loaders.registry import Loaders
 from custgraph.ratelimit.bucket import BucketState
-from custgraph.schema.admission import ExecutionBudget
 from custgraph.settings import Settings
 
 
@@ -24,6 +25,8 @@ class Context:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     reader: Reader
+    # The app's compiled plans (fastpath/plan_store.py).
+    plan_store: PlanStore
     loaders: Loaders = field(init=False)
     # Customers this caller may read as their owner within this request only: the
     # record a registration or sign-in just created or proved.
@@ -32,7 +35,7 @@ class Context:
     compiled: bool = False
     # Objects in the answer, when the compiled path counted them as it built it.
     returned_objects: int | None = None
-    # The process's budget of cost points executing at once (schema/admission.py).
+    # The process's budget of cost points executing at once (admission.py).
     execution_budget: ExecutionBudget | None = None
     budget_wait_seconds: float | None = None  # how long it waited there, if it did
     # The rate-limit bucket a planned answer took (fastpath/planned.py): whatever answers

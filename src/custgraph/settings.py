@@ -94,11 +94,11 @@ class Settings(BaseSettings):
     # No answer carries more errors than this (the rest are counted in
     # `extensions.errorsOmitted`): a page of 100 with one forbidden field has 100.
     max_errors: int = Field(default=100, ge=1)
-    # Cost points of the queries one process executes at once (schema/admission.py); a
+    # Cost points of the queries one process executes at once (admission.py); a
     # query finds the budget spent waits its turn. 0: no budget.
     execution_budget: int = Field(default=8000, ge=0)
     # And at most this many of ordinary cost at once (0: no such limit); one under a
-    # quarter of a share takes four times its cost instead (schema/admission.py).
+    # quarter of a share takes four times its cost instead (admission.py).
     execution_at_once: int = Field(default=6, ge=0)
     # Serve customer reads through compiled plans (src/custgraph/fastpath/); off sends
     # every query through graphql-core's per-field execution.

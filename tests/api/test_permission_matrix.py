@@ -92,7 +92,7 @@ ROOT_FIELDS: dict[str, str | Permission] = {
     "customerBulkSendPasswordReset": P.CUSTOMERS_WRITE,
     "customersExport": P.CUSTOMERS_READ,
     "bulkJob": P.CUSTOMERS_READ,
-    "bulkJobCancel": P.CUSTOMERS_READ,
+    "bulkJobCancel": SIGNED_IN,  # and the permissions the job needed (else NOT_FOUND)
 }
 # Fields a customer may use on their own record; on anyone else's they answer NOT_FOUND.
 SELF_SERVICE_FIELDS = frozenset(

@@ -1,4 +1,4 @@
-"""The execution budget (schema/admission.py): turns in order, nothing lost to cancellation."""
+"""The execution budget (admission.py): turns in order, nothing lost to cancellation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from custgraph.schema.admission import ExecutionBudget
+from custgraph.admission import ExecutionBudget
 
 
 async def _settle() -> None:

@@ -19,7 +19,7 @@ from custgraph.domain.customer_accounts import send_password_reset, send_verific
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
-from custgraph.domain.idempotency import store_result, stored_result
+from custgraph.domain.idempotency import of_customer_id, once
 from custgraph.domain.transaction import in_transaction
 from custgraph.domain.validation import checked_password
 from custgraph.settings import Settings
@@ -118,16 +118,15 @@ async def _send_once(
     request = {"customerId": customer_id}
 
     async def work(session: AsyncSession) -> int:
-        # Before the lock: a retry answers as the first call did even if the customer
-        # has changed since.
-        if await stored_result(session, caller, operation, idempotency_key, request) is not None:
-            return customer_id
         customer = await lock_customer(session, customer_id, caller=caller)
         await send(session, customer)
-        store_result(session, caller, operation, idempotency_key, request, request)
         return customer.id
 
-    return await in_transaction(sessions, work)
+    # A retry answers as the first call did, before the lock, even if the customer has
+    # changed since.
+    return await in_transaction(
+        sessions, once(caller, operation, idempotency_key, request, work, of_customer_id())
+    )
 
 
 async def set_password(

@@ -8,26 +8,24 @@ so numbers are given out in commit order, and whoever has read number N has ever
 smaller one. Holding the lock only for the commit keeps the writers' queue short.
 
 A change carries the changed fields' names, and the old and new values only of fields
-without personal data (`VALUE_PERMISSIONS`), so that a reader sees of them what its
-permissions let it read (`visible_details`); personal data is fetched through the API.
+without personal data (`change_payloads.VALUE_PERMISSIONS`), so that a reader sees of them
+what its permissions let it read; personal data is fetched through the API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from custgraph.auth.permissions import Permission
 from custgraph.db.models import ChangeSequence, Customer, CustomerChange
 from custgraph.domain import webhook_outbox
 from custgraph.domain.actors import Actor
-from custgraph.schema.global_id import encode_global_id
+from custgraph.domain.change_payloads import VALUE_PERMISSIONS
 
 _PENDING = "custgraph.pending_changes"
 
@@ -83,28 +81,6 @@ _RELATION_OF_EVENT = {
     "GIFT_CARD_ISSUED": "giftCards",
     "GIFT_CARD_DEACTIVATED": "giftCards",
     "CUSTOM_FIELDS_SET": "customFields",
-}
-# Fields whose values a change carries, with the permission that reads them; every
-# other field (names, email, phone, dates of birth, ID documents, addresses, notes…)
-# travels by name only.
-VALUE_PERMISSIONS: dict[str, Permission] = {
-    "status": Permission.CUSTOMERS_READ,
-    "emailVerified": Permission.CUSTOMERS_READ,
-    "tags": Permission.CUSTOMERS_READ,
-    "priceList": Permission.CUSTOMERS_READ,
-    "discountGroup": Permission.CUSTOMERS_READ,
-    "branch": Permission.CUSTOMERS_READ,
-    "department": Permission.CUSTOMERS_READ,
-    "paymentTerms": Permission.CUSTOMERS_READ,
-    "creditLimit": Permission.CUSTOMERS_READ,
-    "commissionReducedPercent": Permission.CUSTOMERS_READ,
-    "externalId": Permission.CUSTOMERS_READ,
-    "accountNumber": Permission.CUSTOMERS_READ,
-    "locale": Permission.CUSTOMERS_READ,
-    "mergedInto": Permission.CUSTOMERS_READ,
-    "level": Permission.LOYALTY_READ,
-    "pointsBalance": Permission.LOYALTY_READ,
-    "creditBalance": Permission.CREDIT_READ,
 }
 
 
@@ -173,33 +149,6 @@ def note_event_change(
         details=details,
         request_id=request_id,
     )
-
-
-def visible_details(details: dict[str, Any], can: Any) -> dict[str, Any]:
-    """The values of `details` that a reader with permission test `can` may see."""
-    return {
-        name: value
-        for name, value in details.items()
-        if name in VALUE_PERMISSIONS and can(VALUE_PERMISSIONS[name])
-    }
-
-
-def change_payload(change: CustomerChange, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A change as partners receive it (webhooks, the broker), in the API's names.
-
-    `sequence` is its place in the feed; `customerVersion` is null for a deletion;
-    `details` (all the change keeps, unless a reader's share is given) maps a field to
-    `{"old": …, "new": …}`.
-    """
-    return {
-        "sequence": change.sequence,
-        "type": change.type,
-        "customerId": encode_global_id("Customer", change.customer_id),
-        "customerVersion": change.customer_version,
-        "fields": list(change.fields or ()),
-        "details": dict(change.details or {}) if details is None else details,
-        "occurredAt": change.occurred_at.astimezone(UTC).isoformat(),
-    }
 
 
 def _write_pending(session: Session) -> None:

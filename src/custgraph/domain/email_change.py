@@ -14,7 +14,7 @@ from custgraph.domain.customer_accounts import send_verification
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
-from custgraph.domain.idempotency import store_result, stored_result
+from custgraph.domain.idempotency import of_customer_id, once
 from custgraph.domain.outbox import enqueue_message
 from custgraph.domain.references import refresh_search_text
 from custgraph.domain.transaction import in_transaction
@@ -78,9 +78,6 @@ async def change_email(
     request = {"customerId": customer_id, "email": new_email, "expectedVersion": expected_version}
 
     async def work(session: AsyncSession) -> int:
-        stored = await stored_result(session, caller, OPERATION, idempotency_key, request)
-        if stored is not None:
-            return int(stored["customerId"])
         customer = await lock_customer(session, customer_id, expected_version, caller=caller)
         await _refuse_when_taken(session, customer, new_email)
         old_email, old_verified = customer.email, customer.email_verified
@@ -111,9 +108,8 @@ async def change_email(
             [change("email", old_email, new_email), change("emailVerified", old_verified, False)],
             request_id=caller.request_id,
         )
-        store_result(
-            session, caller, OPERATION, idempotency_key, request, {"customerId": customer.id}
-        )
         return customer.id
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, OPERATION, idempotency_key, request, work, of_customer_id())
+    )

@@ -19,7 +19,7 @@ from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
-from custgraph.domain.idempotency import store_result, stored_result
+from custgraph.domain.idempotency import of_customer_row, once
 from custgraph.domain.ledgers import parse_amount
 from custgraph.domain.outbox import enqueue_message
 from custgraph.domain.transaction import in_transaction
@@ -151,13 +151,8 @@ async def issue_gift_card(
         "expires_on": expires_on,
         "message": message,
     }
-    key = issue.idempotency_key
 
     async def work(session: AsyncSession) -> GiftCardResult:
-        stored = await stored_result(session, caller, GIFT_CARD_ISSUE, key, request)
-        if stored is not None:
-            replayed = await session.get(GiftCard, stored["gift_card_id"])
-            return GiftCardResult(stored["customer_id"], replayed)
         customer = await lock_customer(
             session, issue.customer_id, issue.expected_version, caller=caller
         )
@@ -193,17 +188,11 @@ async def issue_gift_card(
             request_id=caller.request_id,
         )
         await _send_gift(session, customer, card)
-        store_result(
-            session,
-            caller,
-            GIFT_CARD_ISSUE,
-            key,
-            request,
-            {"customer_id": customer.id, "gift_card_id": card.id},
-        )
         return GiftCardResult(customer.id, card)
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, GIFT_CARD_ISSUE, issue.idempotency_key, request, work, _CARD_KEPT)
+    )
 
 
 # --- deactivate --------------------------------------------------------------------
@@ -237,13 +226,8 @@ async def deactivate_gift_card(
     """
     reason = _checked_deactivation_reason(deactivation.reason)
     request = {"gift_card_id": deactivation.gift_card_id, "reason": reason}
-    key = deactivation.idempotency_key
 
     async def work(session: AsyncSession) -> GiftCardResult:
-        stored = await stored_result(session, caller, GIFT_CARD_DEACTIVATE, key, request)
-        if stored is not None:
-            replayed = await session.get(GiftCard, stored["gift_card_id"])
-            return GiftCardResult(stored["customer_id"], replayed)
         owner_id = await session.scalar(
             select(GiftCard.customer_id).where(GiftCard.id == deactivation.gift_card_id)
         )
@@ -282,14 +266,12 @@ async def deactivate_gift_card(
             [change("giftCards", before, _label(card))],
             request_id=caller.request_id,
         )
-        store_result(
-            session,
-            caller,
-            GIFT_CARD_DEACTIVATE,
-            key,
-            request,
-            {"customer_id": customer.id, "gift_card_id": card.id},
-        )
         return GiftCardResult(customer.id, card)
 
-    return await in_transaction(sessions, work)
+    key = deactivation.idempotency_key
+    return await in_transaction(
+        sessions, once(caller, GIFT_CARD_DEACTIVATE, key, request, work, _CARD_KEPT)
+    )
+
+
+_CARD_KEPT = of_customer_row(GiftCard, "gift_card_id", "gift_card", GiftCardResult)

@@ -23,7 +23,7 @@ def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def stored_result(
+async def _stored_result(
     session: AsyncSession, caller: Caller, operation: str, key: str | None, request: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The result stored for this caller's key, or None when the key is new (or absent).
@@ -56,7 +56,7 @@ async def stored_result(
     return record.response
 
 
-def store_result(
+def _store_result(
     session: AsyncSession,
     caller: Caller,
     operation: str,
@@ -106,6 +106,31 @@ def of_row(model: type[T], what: str = "record") -> Replay[T]:
     return Replay(lambda row: {"id": row.id}, replay)  # type: ignore[attr-defined]
 
 
+def of_customer_row(
+    model: type[Any], id_key: str, row_attribute: str, build: Callable[[int, Any], T]
+) -> Replay[T]:
+    """A result holding a customer's id and a row of theirs (a ledger entry, a gift card):
+    kept as both ids under "customer_id" and `id_key`; a retry gets the row as it is now,
+    or None when it was removed since."""
+
+    def remember(result: Any) -> dict[str, Any]:
+        return {"customer_id": result.customer_id, id_key: getattr(result, row_attribute).id}
+
+    async def replay(session: AsyncSession, stored: dict[str, Any]) -> T:
+        return build(stored["customer_id"], await session.get(model, stored[id_key]))
+
+    return Replay(remember, replay)
+
+
+def of_customer_id() -> Replay[int]:
+    """A result that is the id of the customer acted on, kept as {"customerId": id}."""
+
+    async def replay(_session: AsyncSession, stored: dict[str, Any]) -> int:
+        return int(stored["customerId"])
+
+    return Replay(lambda customer_id: {"customerId": customer_id}, replay)
+
+
 def of_value() -> Replay[Any]:
     """A result that is a plain value (an id), kept as it is."""
 
@@ -130,11 +155,11 @@ def once(
         return work
 
     async def guarded(session: AsyncSession) -> T:
-        stored = await stored_result(session, caller, operation, key, request)
+        stored = await _stored_result(session, caller, operation, key, request)
         if stored is not None:
             return await kept.replay(session, stored)
         result = await work(session)
-        store_result(session, caller, operation, key, request, kept.remember(result))
+        _store_result(session, caller, operation, key, request, kept.remember(result))
         return result
 
     return guarded

@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +22,7 @@ from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer, mark_changed
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
-from custgraph.domain.idempotency import store_result, stored_result
+from custgraph.domain.idempotency import of_customer_row, once
 from custgraph.domain.transaction import in_transaction
 
 # The loyalty levels a customer can hold, lowest first.
@@ -163,13 +162,8 @@ async def adjust_points(
         "reason": reason,
         "expected_version": adjustment.expected_version,
     }
-    key = adjustment.idempotency_key
 
     async def work(session: AsyncSession) -> PointsAdjusted:
-        stored = await stored_result(session, caller, POINTS_ADJUST, key, request)
-        if stored is not None:
-            replayed = await session.get(PointsEntry, stored["entry_id"])
-            return PointsAdjusted(stored["customer_id"], replayed)
         customer = await lock_customer(
             session, adjustment.customer_id, adjustment.expected_version, caller=caller
         )
@@ -185,10 +179,12 @@ async def adjust_points(
             [change("pointsBalance", old, entry.balance_after)],
             request_id=caller.request_id,
         )
-        store_result(session, caller, POINTS_ADJUST, key, request, _result(customer.id, entry.id))
         return PointsAdjusted(customer.id, entry)
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions,
+        once(caller, POINTS_ADJUST, adjustment.idempotency_key, request, work, _POINTS_KEPT),
+    )
 
 
 # --- credit ------------------------------------------------------------------------
@@ -280,13 +276,8 @@ async def adjust_credit(
         "reason": reason,
         "expected_version": adjustment.expected_version,
     }
-    key = adjustment.idempotency_key
 
     async def work(session: AsyncSession) -> CreditAdjusted:
-        stored = await stored_result(session, caller, CREDIT_ADJUST, key, request)
-        if stored is not None:
-            replayed = await session.get(CreditEntry, stored["entry_id"])
-            return CreditAdjusted(stored["customer_id"], replayed)
         customer = await lock_customer(
             session, adjustment.customer_id, adjustment.expected_version, caller=caller
         )
@@ -302,10 +293,12 @@ async def adjust_credit(
             [change("creditBalance", old, entry.balance_after)],
             request_id=caller.request_id,
         )
-        store_result(session, caller, CREDIT_ADJUST, key, request, _result(customer.id, entry.id))
         return CreditAdjusted(customer.id, entry)
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions,
+        once(caller, CREDIT_ADJUST, adjustment.idempotency_key, request, work, _CREDIT_KEPT),
+    )
 
 
 # --- level -------------------------------------------------------------------------
@@ -355,5 +348,5 @@ async def change_level(
     return await in_transaction(sessions, work)
 
 
-def _result(customer_id: int, entry_id: int) -> dict[str, Any]:
-    return {"customer_id": customer_id, "entry_id": entry_id}
+_POINTS_KEPT = of_customer_row(PointsEntry, "entry_id", "entry", PointsAdjusted)
+_CREDIT_KEPT = of_customer_row(CreditEntry, "entry_id", "entry", CreditAdjusted)

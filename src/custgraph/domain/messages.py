@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,7 +13,7 @@ from custgraph.domain.caller import Caller
 from custgraph.domain.customer_lock import lock_customer
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import record_event
-from custgraph.domain.idempotency import store_result, stored_result
+from custgraph.domain.idempotency import Replay, once
 from custgraph.domain.outbox import enqueue_message
 from custgraph.domain.transaction import in_transaction
 
@@ -57,9 +58,6 @@ async def notify_customer(
     operation = "customerNotify"
 
     async def work(session: AsyncSession) -> Sent:
-        stored = await stored_result(session, caller, operation, idempotency_key, request)
-        if stored is not None:
-            return Sent(stored["customerId"], stored["notificationId"])
         customer = await lock_customer(session, customer_id, caller=caller)
         notification = await enqueue_message(
             session,
@@ -79,12 +77,11 @@ async def notify_customer(
             textwrap.shorten(f"{channel} message queued{title}", MAX_MESSAGE_LENGTH),
             request_id=caller.request_id,
         )
-        sent = Sent(customer.id, notification.id)
-        result = {"customerId": sent.customer_id, "notificationId": sent.notification_id}
-        store_result(session, caller, operation, idempotency_key, request, result)
-        return sent
+        return Sent(customer.id, notification.id)
 
-    return await in_transaction(sessions, work)
+    return await in_transaction(
+        sessions, once(caller, operation, idempotency_key, request, work, _SENT_KEPT)
+    )
 
 
 def _checked_message(channel: str, subject: str | None, body: str) -> tuple[str | None, str]:
@@ -118,3 +115,13 @@ def _recipient(customer: Customer, channel: str) -> str:
             raise DomainError("NOT_ALLOWED", "The customer has no phone.", ["channel"])
         return customer.phone
     return customer.reference
+
+
+async def _replay_sent(_session: AsyncSession, stored: dict[str, Any]) -> Sent:
+    return Sent(stored["customerId"], stored["notificationId"])
+
+
+_SENT_KEPT = Replay(
+    lambda sent: {"customerId": sent.customer_id, "notificationId": sent.notification_id},
+    _replay_sent,
+)

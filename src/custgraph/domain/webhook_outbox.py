@@ -9,7 +9,7 @@ the worker (custgraph/webhooks/) sends them later, outside any transaction.
 The payload carries what its subscriber may read at this moment: the owner's
 permissions are read in this transaction (an API key's scopes, a staff user's role), a
 revoked key or deactivated user gets nothing, and `details` keeps only the values the
-owner's permissions show (`changes.visible_details`). Nothing here is cached across
+owner's permissions show (`change_payloads.visible_details`). Nothing here is cached across
 transactions: a subscription made or changed a moment ago counts at once.
 
 This runs in a `before_commit` hook, on the synchronous `Session` under the
@@ -37,9 +37,7 @@ from custgraph.db.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-
-# Imported as a module: `changes` imports this one to call it, which works in either order.
-from custgraph.domain import changes as change_feed
+from custgraph.domain.change_payloads import change_payload, visible_details
 
 # Payloads name customers by the API's global ids, as every client of it does.
 
@@ -114,8 +112,8 @@ def payload_of(
 ) -> dict[str, Any]:
     """The JSON document a subscriber receives for `change`: what the broker gets, with
     the delivery's id and only the details the subscriber may read."""
-    visible = change_feed.visible_details(change.details or {}, subscriber.can)
-    return {"id": delivery_uuid, **change_feed.change_payload(change, visible)}
+    visible = visible_details(change.details or {}, subscriber.can)
+    return {"id": delivery_uuid, **change_payload(change, visible)}
 
 
 def active_subscribers(session: Session) -> list[Subscriber]:

@@ -5,7 +5,8 @@ publishes them afterwards, in order and at least once, with the sequence as mess
 (`CUSTGRAPH_EVENTS_URL`). Nothing a mutation does waits for the broker.
 """
 
-from custgraph.domain.changes import change_payload
+from custgraph.domain.change_payloads import change_payload
+from custgraph.events.brokers import publisher_for
 from custgraph.events.config import (
     EventsConfig,
     JetStreamConfig,
@@ -14,7 +15,7 @@ from custgraph.events.config import (
     parse_events_url,
 )
 from custgraph.events.payload import change_body
-from custgraph.events.publisher import BrokerError, BrokerMessage, Publisher, publisher_for
+from custgraph.events.publisher import BrokerError, BrokerMessage, Publisher
 from custgraph.events.relay import Backoff, EventRelay, event_relay_for
 
 __all__ = [

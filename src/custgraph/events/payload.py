@@ -1,7 +1,7 @@
 """What a change looks like outside: the JSON body of a broker message (and of a webhook).
 
 No personal data: the changed fields by name, and old and new values only of the fields
-the feed keeps values of (`domain.changes.VALUE_PERMISSIONS`: statuses, tags, balances…).
+the feed keeps values of (`domain.change_payloads.VALUE_PERMISSIONS`: statuses, tags, balances…).
 Whoever needs a customer's name or email reads it through the API by `customerId`.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import orjson
 
 from custgraph.db.models import CustomerChange
-from custgraph.domain.changes import change_payload
+from custgraph.domain.change_payloads import change_payload
 
 
 def change_body(change: CustomerChange) -> bytes:
-    """The message body: `domain.changes.change_payload` as UTF-8 JSON.
+    """The message body: `domain.change_payloads.change_payload` as UTF-8 JSON.
 
     A consumer that keeps the highest `sequence` it handled and skips any not above it
     handles each change once, in order.

@@ -1,16 +1,13 @@
 """What the relay asks of a broker: connect, publish one message and wait for its ack, close.
 
-The brokers' client libraries are the optional extra `events` (`pip install
-'custgraph[events]'`); they are imported only when `CUSTGRAPH_EVENTS_URL` names their
-broker, and a missing one stops the start with a message that says what to install.
+The brokers themselves are in events/jetstream.py and events/rabbitmq.py, chosen by
+events/brokers.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
-
-from custgraph.events.config import EventsConfig, JetStreamConfig
 
 
 class BrokerError(Exception):
@@ -39,20 +36,3 @@ class Publisher(Protocol):
 
     async def close(self) -> None:
         """Disconnect; never raises."""
-
-
-def publisher_for(config: EventsConfig) -> Publisher:
-    """A publisher to the broker `config` names (not yet connected)."""
-    try:
-        if isinstance(config, JetStreamConfig):
-            from custgraph.events.jetstream import JetStreamPublisher
-
-            return JetStreamPublisher(config)
-        from custgraph.events.rabbitmq import RabbitMQPublisher
-
-        return RabbitMQPublisher(config)
-    except ModuleNotFoundError as error:
-        raise RuntimeError(
-            f"CUSTGRAPH_EVENTS_URL needs the broker's client library ({error.name}): "
-            "pip install 'custgraph[events]'"
-        ) from error

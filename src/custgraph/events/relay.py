@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from custgraph.db.models import CustomerChange
 from custgraph.domain.transaction import in_transaction
+from custgraph.events.brokers import publisher_for
 from custgraph.events.config import parse_events_url
 from custgraph.events.payload import change_body
 from custgraph.events.position import (
@@ -43,7 +44,7 @@ from custgraph.events.position import (
     lock_position,
     read_position,
 )
-from custgraph.events.publisher import BrokerError, BrokerMessage, Publisher, publisher_for
+from custgraph.events.publisher import BrokerError, BrokerMessage, Publisher
 from custgraph.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -19,14 +19,14 @@ answer comes from here) and requires the same bytes as the general path.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Any
 
-from graphql import DocumentNode, OperationDefinitionNode
 from strawberry.types import ExecutionResult
 
+from custgraph.admission import admitted
 from custgraph.db.availability import is_database_unavailable
 from custgraph.fastpath.plan import Fallback, Run
+from custgraph.fastpath.plan_store import compiled_for
 from custgraph.fastpath.query import QueryPlan
 from custgraph.fastpath.rows import Env
 from custgraph.ratelimit.extension import (
@@ -35,16 +35,9 @@ from custgraph.ratelimit.extension import (
     requested_cost,
     take_bucket,
 )
-from custgraph.schema.admission import admitted
 from custgraph.schema.error_masking import cap_errors, contract_error
 
 log = logging.getLogger("custgraph.fastpath")
-
-_SIZE = 256
-# (query text, operation name) -> its document and operation, once answered by a plan.
-_answered: OrderedDict[tuple[str, str | None], tuple[DocumentNode, OperationDefinitionNode]] = (
-    OrderedDict()
-)
 
 
 async def run_plan(plan: QueryPlan, context: Any, env: Env, variables: Any) -> Run | None:
@@ -65,18 +58,6 @@ async def run_plan(plan: QueryPlan, context: Any, env: Env, variables: Any) -> R
     return run
 
 
-def remember(
-    query: str, operation_name: str | None, document: Any, operation: OperationDefinitionNode
-) -> None:
-    """Note that `query` went through the whole pipeline and was answered by its plan."""
-    key = (query, operation_name)
-    if key in _answered:
-        return
-    _answered[key] = (document, operation)
-    if len(_answered) > _SIZE:
-        _answered.popitem(last=False)
-
-
 async def answer_planned(
     schema: Any,
     context: Any,
@@ -85,16 +66,14 @@ async def answer_planned(
     operation_name: str | None,
 ) -> ExecutionResult | None:
     """The answer to a query answered by its plan before; None to use the pipeline."""
-    # Imported here: the extension module imports this one.
-    from custgraph.fastpath.extension import cached_plan, compiled_for
-
-    known = _answered.get((query, operation_name))
+    store = context.plan_store
+    known = store.answered(query, operation_name)
     if known is None or not compiled_for(context):
         return None
     document, operation = known
     settings = context.settings
     env = Env(settings.currency, context.principal.permissions)
-    plan = cached_plan(schema, query, operation_name, env, context.reader.dialect)
+    plan = store.cached_plan(query, operation_name, env, context.reader.dialect)
     if plan is None:
         return None  # not planned for this permission set yet: the pipeline plans it
     cost = requested_cost(schema._schema, document, operation, query, operation_name, variables)

@@ -8,8 +8,8 @@ from graphql import GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from custgraph.admission import admitted
 from custgraph.ratelimit.bucket import BucketState, refund, take
-from custgraph.schema.admission import admitted
 from custgraph.schema.cost import query_cost
 from custgraph.schema.errors import ErrorCode
 

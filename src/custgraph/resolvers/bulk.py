@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -12,26 +11,21 @@ from strawberry.types import Info
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import Job, JobItem
 from custgraph.domain import jobs
-from custgraph.domain.bulk_operations import OPERATIONS
 from custgraph.domain.errors import DomainError
 from custgraph.domain.job_selection import Selection, describe_filter, filter_to_json
 from custgraph.exports.columns import DEFAULT_COLUMNS, columns_named
-from custgraph.exports.links import download_link
 from custgraph.jobs.claim import claimed_job
 from custgraph.jobs.worker import run_claimed
-from custgraph.loaders.cursor import decode_cursor, encode_cursor, parse_int
 from custgraph.resolvers.access import caller_of, require
+from custgraph.resolvers.bulk_job_fields import item_error
 from custgraph.resolvers.customers import list_filter_of
 from custgraph.resolvers.outcome import attempt
-
-# Imported as modules: they import this one for their fields (see schema/bulk_jobs.py).
+from custgraph.schema import bulk_inputs as api
 from custgraph.schema import bulk_jobs as types
-from custgraph.schema import bulk_mutations as api
 from custgraph.schema.customer import Customer
 from custgraph.schema.errors import forbidden
 from custgraph.schema.global_id import decode_id_of, encode_global_id
-from custgraph.schema.pagination import Connection, build_connection, page_size
-from custgraph.schema.user_errors import UserError, UserErrorCode, user_error
+from custgraph.schema.user_errors import user_error
 
 
 def _selection(given: api.CustomerSelection) -> Selection:
@@ -55,7 +49,6 @@ async def _bulk(
     arguments: dict[str, Any],
     error_policy: types.BulkErrorPolicy,
 ) -> api.CustomerBulkPayload:
-    require(info, OPERATIONS[operation].permission)
     context = info.context
 
     async def start() -> jobs.StartedJob:
@@ -93,15 +86,6 @@ async def _fresh_job(info: Info, job_id: int) -> types.BulkJob:
     return types.BulkJob.from_row(row)
 
 
-def _item_error(item: Any) -> UserError:
-    """A refused customer's userError, as the job recorded it."""
-    return UserError(
-        field=item.error_field,
-        message=item.error_message or "",
-        code=UserErrorCode(item.error_code),
-    )
-
-
 _OUTCOMES = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "PENDING": "NOT_ATTEMPTED"}
 
 
@@ -118,7 +102,7 @@ async def _results(info: Info, job_id: int) -> list[api.CustomerBulkResult]:
         row = await pending
         errors = []
         if item.state == "FAILED":
-            errors.append(_item_error(item))
+            errors.append(item_error(item))
         results.append(
             api.CustomerBulkResult(
                 customer_id=strawberry.ID(encode_global_id("Customer", item.customer_id)),
@@ -170,7 +154,7 @@ async def resolve_bulk_plain(
 async def resolve_customers_export(
     info: Info, input: api.CustomersExportInput
 ) -> api.CustomersExportPayload:
-    principal = require(info, Permission.CUSTOMERS_READ)
+    principal = info.context.principal
     names = [c.name for c in input.columns] if input.columns else list(DEFAULT_COLUMNS)
     needed = {Permission.CUSTOMERS_READ}
     for index, column in enumerate(columns_named(names)):
@@ -227,7 +211,6 @@ async def resolve_bulk_job(info: Info, id: strawberry.ID) -> types.BulkJob | Non
 async def resolve_bulk_job_cancel(
     info: Info, input: api.BulkJobCancelInput
 ) -> api.BulkJobCancelPayload:
-    require(info, Permission.CUSTOMERS_READ)
     job_id = decode_id_of("BulkJob", input.job_id, "jobId")
     if await _visible_job(info, job_id) is None:
         error = DomainError("NOT_FOUND", "Job not found.", ["jobId"])
@@ -236,54 +219,3 @@ async def resolve_bulk_job_cancel(
     if cancelled is None:
         return api.BulkJobCancelPayload(job=None, user_errors=errors)
     return api.BulkJobCancelPayload(job=await _fresh_job(info, job_id), user_errors=[])
-
-
-async def resolve_failures(
-    info: Info, job_id: int, first: int | None, after: str | None
-) -> Connection[types.BulkJobFailure]:
-    size = page_size(first)
-    statement = (
-        select(JobItem.__table__)
-        .where(JobItem.job_id == job_id, JobItem.state == "FAILED")
-        .order_by(JobItem.customer_id)
-    )
-    if after is not None:
-        [position] = decode_cursor(after, "after")
-        statement = statement.where(JobItem.customer_id > parse_int(position, "after"))
-    rows = list(await info.context.reader.all(statement.limit(size + 1)))
-    more, rows = len(rows) > size, rows[:size]
-    failures = [
-        types.BulkJobFailure(
-            customer_id=strawberry.ID(encode_global_id("Customer", r.customer_id)),
-            user_error=_item_error(r),
-        )
-        for r in rows
-    ]
-
-    async def count() -> int:
-        job = await info.context.reader.all(select(Job.failed_count).where(Job.id == job_id))
-        return int(job[0][0]) if job else 0
-
-    return build_connection(
-        failures,
-        [encode_cursor(r.customer_id) for r in rows],
-        has_next_page=more,
-        has_previous_page=after is not None,
-        count=count,
-    )
-
-
-def _link(info: Info, job_id: int) -> tuple[str, datetime]:
-    # One link per job and request, so that `url` and `urlExpiresAt` agree.
-    links: dict[int, tuple[str, datetime]] = info.context.area_loaders.setdefault("links", {})
-    if job_id not in links:
-        links[job_id] = download_link(info.context.settings, job_id, datetime.now(UTC))
-    return links[job_id]
-
-
-def download_url(info: Info, job_id: int, state: str) -> str | None:
-    return _link(info, job_id)[0] if state == "COMPLETED" else None
-
-
-def download_url_expiry(info: Info, job_id: int, state: str) -> datetime | None:
-    return _link(info, job_id)[1] if state == "COMPLETED" else None

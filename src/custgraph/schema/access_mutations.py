@@ -1,140 +1,66 @@
-"""Account access (reset and verification links, password, MFA) and messages to customers."""
+"""Mutations of account access: password resets, verification, MFA, messages."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-# The resolvers build this module's payloads, so each side imports the other as a
-# module (never names from it), which works in either import order.
+from custgraph.auth.permissions import Permission as P
 from custgraph.resolvers import account_access
-from custgraph.schema.activity import Notification
-from custgraph.schema.customer import Customer
-from custgraph.schema.enums import NotificationChannel
-from custgraph.schema.user_errors import UserError
-
-_EXPECTED_VERSION = "The customer's version you read; CONFLICT when stale."
-_IDEMPOTENCY_KEY = "Retries with the same key and input send nothing more (1 to 200 characters)."
-
-
-@strawberry.input(description="The customer to email a reset-password link to.")
-class CustomerSendPasswordResetInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY_KEY)
-
-
-@strawberry.type(description="The result of `customerSendPasswordReset`.")
-class CustomerSendPasswordResetPayload:
-    customer: Customer | None = strawberry.field(description="The customer the link went to.")
-    user_errors: list[UserError] = strawberry.field(description="Why nothing was sent.")
-
-
-@strawberry.input(description="The customer to email a new verify-email link to.")
-class CustomerResendVerificationInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY_KEY)
-
-
-@strawberry.type(description="The result of `customerResendVerification`.")
-class CustomerResendVerificationPayload:
-    customer: Customer | None = strawberry.field(description="The customer the link went to.")
-    user_errors: list[UserError] = strawberry.field(description="Why nothing was sent.")
-
-
-@strawberry.input(description="A new password for a customer, set by staff.")
-class CustomerSetPasswordInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    password: str = strawberry.field(description="The new password, at least 12 characters.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-
-
-@strawberry.type(description="The result of `customerSetPassword`.")
-class CustomerSetPasswordPayload:
-    customer: Customer | None = strawberry.field(description="The customer as changed.")
-    user_errors: list[UserError] = strawberry.field(description="Why the change was refused.")
-
-
-@strawberry.input(description="Multi-factor authentication settings for a customer.")
-class CustomerUpdateMfaInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    enabled: bool = strawberry.field(description="Whether a second factor is required.")
-    phone: str | None = strawberry.field(
-        default=None,
-        description="Phone receiving the codes in international form (stored as E.164); "
-        "required when enabling, left out when disabling.",
-    )
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-
-
-@strawberry.type(description="The result of `customerUpdateMfa`.")
-class CustomerUpdateMfaPayload:
-    customer: Customer | None = strawberry.field(description="The customer as changed.")
-    user_errors: list[UserError] = strawberry.field(description="Why the change was refused.")
-
-
-@strawberry.input(description="A message to send to a customer.")
-class CustomerNotifyInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    channel: NotificationChannel = strawberry.field(
-        description="EMAIL (needs an email on file), SMS (needs a phone) or PUSH."
-    )
-    subject: str | None = strawberry.field(
-        default=None, description="Subject or title, up to 200 characters; required for EMAIL."
-    )
-    body: str = strawberry.field(
-        description="The text: up to 20000 characters by email, 1600 by SMS, 1000 by push."
-    )
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY_KEY)
-
-
-@strawberry.type(description="The result of `customerNotify`.")
-class CustomerNotifyPayload:
-    customer: Customer | None = strawberry.field(description="The customer messaged.")
-    notification: Notification | None = strawberry.field(
-        description="The queued message, as the customer's notifications list it."
-    )
-    user_errors: list[UserError] = strawberry.field(description="Why nothing was sent.")
+from custgraph.schema.access_inputs import (
+    CustomerNotifyInput,
+    CustomerNotifyPayload,
+    CustomerResendVerificationInput,
+    CustomerResendVerificationPayload,
+    CustomerSendPasswordResetInput,
+    CustomerSendPasswordResetPayload,
+    CustomerSetPasswordInput,
+    CustomerSetPasswordPayload,
+    CustomerUpdateMfaInput,
+    CustomerUpdateMfaPayload,
+)
+from custgraph.schema.mutation_access import Access, OwnRecord, mutation
 
 
 @strawberry.type(description="How customers get into their accounts, and messages to them.")
 class AccountAccessMutations:
-    @strawberry.mutation(
-        description="Email a customer a reset-password link. Requires `customers:write`."
-    )
+    @mutation(requires=P.CUSTOMERS_WRITE, description="Email a customer a reset-password link.")
     async def customer_send_password_reset(
         self, info: Info, input: CustomerSendPasswordResetInput
     ) -> CustomerSendPasswordResetPayload:
         return await account_access.resolve_customer_send_password_reset(info, input)
 
-    @strawberry.mutation(
-        description="Email a customer whose email is unverified a new verification link. "
-        "Requires `customers:write`."
+    @mutation(
+        requires=P.CUSTOMERS_WRITE,
+        description="Email a customer whose email is unverified a new verification link.",
     )
     async def customer_resend_verification(
         self, info: Info, input: CustomerResendVerificationInput
     ) -> CustomerResendVerificationPayload:
         return await account_access.resolve_customer_resend_verification(info, input)
 
-    @strawberry.mutation(
-        description="Set a customer's password; their sessions end. Requires `customers:admin`."
+    @mutation(
+        requires=P.CUSTOMERS_ADMIN,
+        description="Set a customer's password; their sessions end.",
     )
     async def customer_set_password(
         self, info: Info, input: CustomerSetPasswordInput
     ) -> CustomerSetPasswordPayload:
         return await account_access.resolve_customer_set_password(info, input)
 
-    @strawberry.mutation(
+    @mutation(
+        requires=Access(P.CUSTOMERS_WRITE, OwnRecord.BY_CUSTOMER_ID),
         description="Turn multi-factor authentication on or off; customers may do it for "
-        "themselves. Requires `customers:write`."
+        "themselves.",
     )
     async def customer_update_mfa(
         self, info: Info, input: CustomerUpdateMfaInput
     ) -> CustomerUpdateMfaPayload:
         return await account_access.resolve_customer_update_mfa(info, input)
 
-    @strawberry.mutation(
-        description="Send a customer an email, SMS or push message through the outbox. "
-        "Requires `notifications:send`."
+    @mutation(
+        requires=P.NOTIFICATIONS_SEND,
+        description="Send a customer an email, SMS or push message through the outbox.",
     )
     async def customer_notify(
         self, info: Info, input: CustomerNotifyInput

@@ -13,12 +13,11 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from custgraph.fastpath.extension import CompiledReads
-from custgraph.ratelimit.extension import CostAndRateLimit, rate_limit_refusal
+from custgraph.ratelimit.extension import CostAndRateLimit
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
 from custgraph.schema.anonymous_gate import AnonymousGate
 from custgraph.schema.error_masking import ContractErrors, cap_errors, contract_error
-from custgraph.schema.errors import ErrorCode
 from custgraph.schema.giftcards import GiftCard
 from custgraph.schema.introspection_gate import IntrospectionGate
 from custgraph.schema.ledgers import CreditEntry, PointsEntry
@@ -84,20 +83,6 @@ class Schema(strawberry.Schema):
         if settings is not None:
             mark_token_limit(result, settings.max_tokens)
             cap_errors(result, settings.max_errors)
-        retry_after = rate_limit_refusal(result)
-        if retry_after is not None:
-            # A refusal is an HTTP 429 with Retry-After; the endpoint answers RequestErrors.
-            # Imported here because the endpoint's module imports this one.
-            from custgraph.http.graphql_endpoint import RequestError
-
-            figures = dict(result.errors[0].extensions or {}) if result.errors else {}
-            raise RequestError(
-                429,
-                f"Rate limited: retry in {retry_after} seconds.",
-                ErrorCode.RATE_LIMITED,
-                {"Retry-After": str(retry_after)},
-                {**figures, **(result.extensions or {})},
-            )
         return result
 
 

@@ -9,10 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-# The resolvers build this module's types, so each side imports the other as a module
-# (never names from it), which works in either import order.
 from custgraph.exports.columns import CATALOG, ExportColumn
-from custgraph.resolvers import bulk
+from custgraph.resolvers import bulk_job_fields
 from custgraph.schema.actor import Actor
 from custgraph.schema.enums import ActorKind
 from custgraph.schema.global_id import encode_global_id
@@ -132,11 +130,14 @@ class CustomerExportFile:
         "`CUSTGRAPH_EXPORT_LINK_SECONDS` from now; null until the file is written."
     )
     def url(self, info: Info) -> str | None:
-        return bulk.download_url(info, self.job_id, self.state)
+        return bulk_job_fields.download_url(info, self.job_id, self.state)
 
     @strawberry.field(description="When `url` stops working; null without a url.")
     def url_expires_at(self, info: Info) -> datetime | None:
-        return bulk.download_url_expiry(info, self.job_id, self.state)
+        return bulk_job_fields.download_url_expiry(info, self.job_id, self.state)
+
+
+_NODE_TYPE = {"STAFF": "StaffUser", "API_KEY": "ApiKey"}
 
 
 @strawberry.type(
@@ -175,7 +176,13 @@ class BulkJob(Node):
     async def failures(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[BulkJobFailure]:
-        return await bulk.resolve_failures(info, self.job_id, first, after)
+        return await bulk_job_fields.resolve_failures(
+            info,
+            self.job_id,
+            first,
+            after,
+            lambda customer_id, error: BulkJobFailure(customer_id=customer_id, user_error=error),
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> BulkJob:
@@ -214,16 +221,3 @@ class BulkJob(Node):
             finished_at=row.finished_at,
             export=export,
         )
-
-
-_NODE_TYPE = {"STAFF": "StaffUser", "API_KEY": "ApiKey"}
-
-
-@strawberry.type
-class BulkJobQuery:
-    @strawberry.field(
-        description="A bulk action or export by id; null unless the caller holds every "
-        "permission the job needed (the action's, or its columns')."
-    )
-    async def bulk_job(self, info: Info, id: strawberry.ID) -> BulkJob | None:
-        return await bulk.resolve_bulk_job(info, id)

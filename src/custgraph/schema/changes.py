@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from custgraph.domain.changes import visible_details
+from custgraph.domain.change_payloads import visible_details
 from custgraph.schema.activity import FieldChange
 from custgraph.schema.customer import Customer
 from custgraph.schema.global_id import encode_global_id
-from custgraph.schema.pagination import Connection
 
 
 @strawberry.type(
@@ -67,27 +66,3 @@ class CustomerChange:
             ],
             occurred_at=row.occurred_at,
         )
-
-
-@strawberry.type
-class ChangeFeedQuery:
-    @strawberry.field(
-        description="Every change to customers after `after` (a sequence number), oldest "
-        "first: a partner that stores the last `sequence` it handled catches up exactly "
-        "once, in order. Requires `customers:read`."
-    )
-    async def customer_changes(
-        self,
-        info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size: 20 by default, at most 100.")
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="The last sequence handled; none for the start."),
-        ] = None,
-    ) -> Connection[CustomerChange]:
-        # Imported here: the resolver module imports this one's type.
-        from custgraph.resolvers.changes import resolve_customer_changes
-
-        return await resolve_customer_changes(info, first, after)

@@ -1,4 +1,4 @@
-"""The customer lifecycle: status changes, email change, merge (and its preview), delete, erase."""
+"""Mutations of a customer's lifecycle: status, sign-in email, merge, delete, erase."""
 
 from __future__ import annotations
 
@@ -7,222 +7,65 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.resolvers import lifecycle
-from custgraph.schema.activity import MASK, PII_FIELDS
-from custgraph.schema.customer import Customer
-from custgraph.schema.enums import CustomerStatus
-from custgraph.schema.idempotency import idempotency_key_field
-from custgraph.schema.money import Money
-from custgraph.schema.permissions import may
-from custgraph.schema.user_errors import UserError
-
-_EXPECTED_VERSION = "The customer's `version` as last read; CONFLICT if it changed since."
-_IDEMPOTENCY_KEY = (
-    "Makes retries safe: the same key and input return the first result and write nothing."
+from custgraph.schema.lifecycle_inputs import (
+    CustomerChangeEmailInput,
+    CustomerChangeEmailPayload,
+    CustomerDeleteInput,
+    CustomerDeletePayload,
+    CustomerEraseInput,
+    CustomerErasePayload,
+    CustomerMergeInput,
+    CustomerMergePayload,
+    CustomerSetStatusInput,
+    CustomerSetStatusPayload,
 )
-_BLOCKED = " Null when refused."
-
-
-@strawberry.input(description="The status to move a customer to.")
-class CustomerSetStatusInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    status: CustomerStatus = strawberry.field(
-        description="The status to move to: block, unblock, deactivate, reactivate or "
-        "disable (for good). MERGED and ERASED are set by merging and erasing only."
-    )
-    reason: str | None = strawberry.field(
-        default=None, description="Why, as the activity log shows it (at most 300 characters)."
-    )
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-
-
-@strawberry.type(description="The result of `customerSetStatus`.")
-class CustomerSetStatusPayload:
-    customer: Customer | None = strawberry.field(description="The customer, as changed.")
-    user_errors: list[UserError] = strawberry.field(description="Why the change was refused.")
-
-
-@strawberry.input(description="A new sign-in email for a customer.")
-class CustomerChangeEmailInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    email: str = strawberry.field(description="The new email; a verification link goes to it.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY_KEY)
-
-
-@strawberry.type(description="The result of `customerChangeEmail`.")
-class CustomerChangeEmailPayload:
-    customer: Customer | None = strawberry.field(description="The customer, as changed.")
-    user_errors: list[UserError] = strawberry.field(description="Why the change was refused.")
-
-
-@strawberry.input(description="The customer to delete.")
-class CustomerDeleteInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-
-
-@strawberry.type(description="The result of `customerDelete`.")
-class CustomerDeletePayload:
-    deleted_customer_id: strawberry.ID | None = strawberry.field(
-        description="The id of the customer deleted."
-    )
-    user_errors: list[UserError] = strawberry.field(description="Why deletion was refused.")
-
-
-@strawberry.input(description="The customer whose personal data to erase.")
-class CustomerEraseInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-    idempotency_key: str | None = idempotency_key_field()
-
-
-@strawberry.type(description="The result of `customerErase`.")
-class CustomerErasePayload:
-    customer: Customer | None = strawberry.field(
-        description="The customer, ERASED and without personal data."
-    )
-    user_errors: list[UserError] = strawberry.field(description="Why erasure was refused.")
-
-
-@strawberry.input(description="Which customer to merge into which, and how.")
-class CustomerMergeInput:
-    source_id: strawberry.ID = strawberry.field(
-        description="The duplicate: moved into the target, then MERGED."
-    )
-    target_id: strawberry.ID = strawberry.field(description="The customer that stays.")
-    overwrite_target_values: bool = strawberry.field(
-        default=False,
-        description="False: the target keeps its values and only empty ones are filled from "
-        "the source. True: the source's non-empty values replace the target's.",
-    )
-    expected_source_version: int | None = strawberry.field(
-        default=None, description="The source's `version` as last read; CONFLICT if it changed."
-    )
-    expected_target_version: int | None = strawberry.field(
-        default=None, description="The target's `version` as last read; CONFLICT if it changed."
-    )
-    idempotency_key: str | None = idempotency_key_field()
-
-
-@strawberry.type(description="The result of `customerMerge`.")
-class CustomerMergePayload:
-    customer: Customer | None = strawberry.field(description="The target, as merged.")
-    user_errors: list[UserError] = strawberry.field(description="Why the merge was refused.")
-
-
-@strawberry.type(description="A target field whose value a merge changes.")
-class MergeFieldChange:
-    target_id: strawberry.Private[int]
-    field: str = strawberry.field(
-        description="The field's name as in `Customer`; `customFields.<key>` for custom fields."
-    )
-    raw_current: strawberry.Private[str | None]
-    raw_result: strawberry.Private[str | None]
-
-    @strawberry.field(description="The target's value now (masked if PII).")
-    def current_value(self, info: Info) -> str | None:
-        return self._shown(info, self.raw_current)
-
-    @strawberry.field(description="The target's value after the merge (masked if PII).")
-    def resulting_value(self, info: Info) -> str | None:
-        return self._shown(info, self.raw_result)
-
-    def _shown(self, info: Info, value: str | None) -> str | None:
-        hidden = self.field in PII_FIELDS and not may(
-            info, Permission.CUSTOMERS_READ_PII, self.target_id
-        )
-        return MASK if hidden and value is not None else value
-
-
-@strawberry.type(description="What `customerMerge` would do with the same input, changing nothing.")
-class CustomerMergePreview:
-    addresses_moved: int | None = strawberry.field(
-        default=None,
-        description="Addresses moved to the target (none become its defaults)." + _BLOCKED,
-    )
-    orders_moved: int | None = strawberry.field(
-        default=None, description="Orders moved." + _BLOCKED
-    )
-    notes_moved: int | None = strawberry.field(default=None, description="Notes moved." + _BLOCKED)
-    gift_cards_moved: int | None = strawberry.field(
-        default=None, description="Gift cards moved." + _BLOCKED
-    )
-    memberships_moved: int | None = strawberry.field(
-        default=None, description="Loyalty memberships moved." + _BLOCKED
-    )
-    events_moved: int | None = strawberry.field(
-        default=None, description="Activity log entries moved." + _BLOCKED
-    )
-    points_moved: int | None = strawberry.field(
-        default=None, description="Loyalty points moved to the target." + _BLOCKED
-    )
-    credit_moved: Money | None = strawberry.field(
-        default=None, description="Store credit moved to the target." + _BLOCKED
-    )
-    resulting_tags: list[str] | None = strawberry.field(
-        default=None, description="The target's tags after the merge." + _BLOCKED
-    )
-    field_changes: list[MergeFieldChange] | None = strawberry.field(
-        default=None,
-        description="Person and custom fields of the target whose value changes." + _BLOCKED,
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="What would refuse the merge; empty when it can go ahead."
-    )
-
-
-@strawberry.type(description="Previewing a merge.")
-class MergePreviewQuery:
-    @strawberry.field(
-        description="What `customerMerge` would do with this input, and what would refuse it. "
-        "Requires `customers:merge`."
-    )
-    async def customer_merge_preview(
-        self, info: Info, input: CustomerMergeInput
-    ) -> CustomerMergePreview:
-        return await lifecycle.resolve_customer_merge_preview(info, input)
+from custgraph.schema.mutation_access import Access, OwnRecord, mutation
 
 
 @strawberry.type(description="A customer's lifecycle: status, sign-in email, merge, delete, erase.")
 class LifecycleMutations:
-    @strawberry.mutation(
+    @mutation(
+        requires=Permission.CUSTOMERS_WRITE,
         description="Block, unblock, deactivate, reactivate or disable a customer; blocking, "
-        "deactivating and disabling end their sessions. Requires `customers:write`."
+        "deactivating and disabling end their sessions.",
     )
     async def customer_set_status(
         self, info: Info, input: CustomerSetStatusInput
     ) -> CustomerSetStatusPayload:
         return await lifecycle.resolve_customer_set_status(info, input)
 
-    @strawberry.mutation(
-        description="Change a customer's sign-in email: the old one stops working, the new one "
-        "is verified by email and the old address is told. A customer may change their own. "
-        "Requires `customers:write`."
+    @mutation(
+        requires=Access(Permission.CUSTOMERS_WRITE, OwnRecord.BY_CUSTOMER_ID),
+        description="Change a customer's sign-in email: the old one stops working, the new one is "
+        "verified by email and the old address is told. A customer may change their own.",
     )
     async def customer_change_email(
         self, info: Info, input: CustomerChangeEmailInput
     ) -> CustomerChangeEmailPayload:
         return await lifecycle.resolve_customer_change_email(info, input)
 
-    @strawberry.mutation(
-        description="Merge a duplicate customer into another in one transaction; the source "
-        "ends MERGED. Requires `customers:merge`."
+    @mutation(
+        requires=Permission.CUSTOMERS_MERGE,
+        description="Merge a duplicate customer into another in one transaction; the source ends "
+        "MERGED.",
     )
     async def customer_merge(self, info: Info, input: CustomerMergeInput) -> CustomerMergePayload:
         return await lifecycle.resolve_customer_merge(info, input)
 
-    @strawberry.mutation(
-        description="Delete a customer without orders, store credit or live gift cards "
-        "(block or erase the others). Requires `customers:delete`."
+    @mutation(
+        requires=Permission.CUSTOMERS_DELETE,
+        description="Delete a customer without orders, store credit or live gift cards (block or "
+        "erase the others).",
     )
     async def customer_delete(
         self, info: Info, input: CustomerDeleteInput
     ) -> CustomerDeletePayload:
         return await lifecycle.resolve_customer_delete(info, input)
 
-    @strawberry.mutation(
-        description="Erase a customer's personal data for good (GDPR); orders and ledgers are "
-        "kept, anonymised. Requires `customers:delete`."
+    @mutation(
+        requires=Permission.CUSTOMERS_DELETE,
+        description="Erase a customer's personal data for good (GDPR); orders and ledgers "
+        "are kept, anonymised.",
     )
     async def customer_erase(self, info: Info, input: CustomerEraseInput) -> CustomerErasePayload:
         return await lifecycle.resolve_customer_erase(info, input)

@@ -15,7 +15,7 @@ from custgraph.schema.lifecycle_mutations import LifecycleMutations
 from custgraph.schema.money_mutations import MoneyMutations
 from custgraph.schema.notes_mutations import NoteMutations
 from custgraph.schema.record_mutations import RecordMutations
-from custgraph.schema.webhooks import WebhookMutations
+from custgraph.schema.webhook_mutations import WebhookMutations
 
 
 @strawberry.type(description="Every action that changes something.")

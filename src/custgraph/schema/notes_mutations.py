@@ -1,82 +1,38 @@
-"""Writing, changing and deleting staff notes on a customer (`notes:write`)."""
+"""Mutations of staff notes on customers."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-# The resolvers build this module's payloads, so each side imports the other as a
-# module (never names from it), which works in either import order.
+from custgraph.auth.permissions import Permission as P
 from custgraph.resolvers import notes
-from custgraph.schema.customer import Customer
-from custgraph.schema.idempotency import idempotency_key_field
-from custgraph.schema.notes import Note
-from custgraph.schema.user_errors import UserError
-
-_EXPECTED_VERSION = "The customer's version you read; CONFLICT when stale."
-
-
-@strawberry.input(description="A new note on a customer.")
-class CustomerNoteAddInput:
-    customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    body: str = strawberry.field(description="The note's text, 1 to 5000 characters.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-    idempotency_key: str | None = idempotency_key_field()
-
-
-@strawberry.type(description="The result of `customerNoteAdd`.")
-class CustomerNoteAddPayload:
-    customer: Customer | None = strawberry.field(description="The customer, version bumped.")
-    note: Note | None = strawberry.field(description="The new note.")
-    user_errors: list[UserError] = strawberry.field(description="Why the note was refused.")
-
-
-@strawberry.input(description="New text for a note; its author stays the same.")
-class CustomerNoteUpdateInput:
-    note_id: strawberry.ID = strawberry.field(description="The note.")
-    body: str = strawberry.field(description="The note's new text, 1 to 5000 characters.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-    idempotency_key: str | None = idempotency_key_field()
-
-
-@strawberry.type(description="The result of `customerNoteUpdate`.")
-class CustomerNoteUpdatePayload:
-    customer: Customer | None = strawberry.field(description="The note's customer.")
-    note: Note | None = strawberry.field(description="The note as changed.")
-    user_errors: list[UserError] = strawberry.field(description="Why the change was refused.")
-
-
-@strawberry.input(description="The note to delete.")
-class CustomerNoteDeleteInput:
-    note_id: strawberry.ID = strawberry.field(description="The note.")
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-    idempotency_key: str | None = idempotency_key_field()
-
-
-@strawberry.type(description="The result of `customerNoteDelete`.")
-class CustomerNoteDeletePayload:
-    customer: Customer | None = strawberry.field(description="The note's customer.")
-    deleted_note_id: strawberry.ID | None = strawberry.field(
-        description="The id the deleted note had."
-    )
-    user_errors: list[UserError] = strawberry.field(description="Why deletion was refused.")
+from custgraph.schema.mutation_access import mutation
+from custgraph.schema.notes_inputs import (
+    CustomerNoteAddInput,
+    CustomerNoteAddPayload,
+    CustomerNoteDeleteInput,
+    CustomerNoteDeletePayload,
+    CustomerNoteUpdateInput,
+    CustomerNoteUpdatePayload,
+)
 
 
 @strawberry.type(description="Staff notes on customers.")
 class NoteMutations:
-    @strawberry.mutation(description="Write a note on a customer. Requires `notes:write`.")
+    @mutation(requires=P.NOTES_WRITE, description="Write a note on a customer.")
     async def customer_note_add(
         self, info: Info, input: CustomerNoteAddInput
     ) -> CustomerNoteAddPayload:
         return await notes.resolve_customer_note_add(info, input)
 
-    @strawberry.mutation(description="Change a note's text. Requires `notes:write`.")
+    @mutation(requires=P.NOTES_WRITE, description="Change a note's text.")
     async def customer_note_update(
         self, info: Info, input: CustomerNoteUpdateInput
     ) -> CustomerNoteUpdatePayload:
         return await notes.resolve_customer_note_update(info, input)
 
-    @strawberry.mutation(description="Delete a note. Requires `notes:write`.")
+    @mutation(requires=P.NOTES_WRITE, description="Delete a note.")
     async def customer_note_delete(
         self, info: Info, input: CustomerNoteDeleteInput
     ) -> CustomerNoteDeletePayload:

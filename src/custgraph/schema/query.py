@@ -12,18 +12,20 @@ from custgraph.resolvers.access import signed_in
 from custgraph.resolvers.customers import resolve_customer, resolve_customers
 from custgraph.resolvers.node import resolve_node, resolve_nodes
 from custgraph.resolvers.staff_admin import resolve_api_keys, resolve_staff_users
-from custgraph.schema.bulk_jobs import BulkJobQuery
-from custgraph.schema.changes import ChangeFeedQuery
-from custgraph.schema.commercial_mutations import CustomFieldQuery
+from custgraph.schema.area_queries import (
+    BulkJobQuery,
+    ChangeFeedQuery,
+    CustomFieldQuery,
+    MergePreviewQuery,
+    WebhookQuery,
+)
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
-from custgraph.schema.lifecycle_mutations import MergePreviewQuery
 from custgraph.schema.node import Node
 from custgraph.schema.pagination import Connection
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.staff_admin import ApiKey
 from custgraph.schema.viewer import Viewer, viewer_kind
-from custgraph.schema.webhooks import WebhookQuery
 
 
 @strawberry.type(description="Everything that can be read.")

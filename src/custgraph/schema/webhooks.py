@@ -12,11 +12,8 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
-from custgraph.domain.changes import visible_details
-
-# The resolvers build this module's types, so each side imports the other as a module
-# (never names from it), which works in either import order.
-from custgraph.resolvers import webhooks
+from custgraph.domain.change_payloads import visible_details
+from custgraph.resolvers import webhook_pages
 from custgraph.schema.actor import Actor
 from custgraph.schema.enums import ActorKind
 from custgraph.schema.global_id import encode_global_id
@@ -189,7 +186,9 @@ class WebhookSubscription(Node):
     async def deliveries(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[WebhookDelivery]:
-        return await webhooks.resolve_deliveries(info, self.key, first, after)
+        return await webhook_pages.resolve_deliveries(
+            info, self.key, first, after, WebhookDelivery.from_row
+        )
 
     @strawberry.field(
         description=f"Every delivery attempt (status, latency, error) and its disabling. {_PAGE}"
@@ -197,7 +196,9 @@ class WebhookSubscription(Node):
     async def log(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[WebhookLogEntry]:
-        return await webhooks.resolve_log(info, self.key, first, after)
+        return await webhook_pages.resolve_log(
+            info, self.key, first, after, WebhookLogEntry.from_row
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> WebhookSubscription:
@@ -306,52 +307,3 @@ class WebhookDeliveryRetryPayload:
         description="The delivery, queued for an attempt now."
     )
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
-
-
-@strawberry.type(description="Reading webhook subscriptions.")
-class WebhookQuery:
-    @strawberry.field(
-        description="Webhook subscriptions with their deliveries and logs: all of them for "
-        "staff, its own for an API key. Requires `webhooks:manage`."
-    )
-    async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
-        return await webhooks.resolve_webhook_subscriptions(info)
-
-
-@strawberry.type(description="Subscribing to webhooks and redelivering them.")
-class WebhookMutations:
-    @strawberry.mutation(
-        description="Subscribe a URL to changes to customers; its signing secret is shown "
-        "once. Requires `webhooks:manage`."
-    )
-    async def webhook_subscription_create(
-        self, info: Info, input: WebhookSubscriptionCreateInput
-    ) -> WebhookSubscriptionCreatePayload:
-        return await webhooks.resolve_webhook_subscription_create(info, input)
-
-    @strawberry.mutation(
-        description="Change, pause, activate a webhook subscription or rotate its secret. "
-        "Requires `webhooks:manage`."
-    )
-    async def webhook_subscription_update(
-        self, info: Info, input: WebhookSubscriptionUpdateInput
-    ) -> WebhookSubscriptionUpdatePayload:
-        return await webhooks.resolve_webhook_subscription_update(info, input)
-
-    @strawberry.mutation(
-        description="Delete a webhook subscription with its deliveries and log. "
-        "Requires `webhooks:manage`."
-    )
-    async def webhook_subscription_delete(
-        self, info: Info, input: WebhookSubscriptionDeleteInput
-    ) -> WebhookSubscriptionDeletePayload:
-        return await webhooks.resolve_webhook_subscription_delete(info, input)
-
-    @strawberry.mutation(
-        description="Send a delivery's payload again, as a new attempt now. "
-        "Requires `webhooks:manage`."
-    )
-    async def webhook_delivery_retry(
-        self, info: Info, input: WebhookDeliveryRetryInput
-    ) -> WebhookDeliveryRetryPayload:
-        return await webhooks.resolve_webhook_delivery_retry(info, input)
