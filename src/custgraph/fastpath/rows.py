@@ -1,9 +1,12 @@
 """How each field of a row-backed type is read straight from its database row.
 
 The compiled read path skips building the Strawberry objects (`from_row`) and reads
-the rows the loaders return. A field listed here is computed; any other field of a
-row-backed type is the row's column of the same (snake_case) name. The equivalence
-tests (tests/api/test_fast_path.py) compare every field with what `from_row` gives.
+the rows the loaders return. A field listed here is computed, by the same functions
+`from_row` calls (schema/customer.py, schema/giftcards.py), with its SQL where
+PostgreSQL writes it; any other field of a row-backed type is the row's column of the
+same (snake_case) name. The equivalence tests (tests/api/test_fast_path.py) select every
+field of the schema, but those the compiler leaves to the general path
+(`compiler.GENERAL_PATH_ONLY`), and compare both paths' answers byte for byte.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from sqlalchemy import FromClause
 from custgraph.auth.permissions import Permission
 from custgraph.db import models
 from custgraph.schema.actor import Actor
-from custgraph.schema.customer import IdDocument, Mfa
+from custgraph.schema.customer import display_name_of, id_document_of, mfa_of, tags_of
+from custgraph.schema.giftcards import shown_code
 from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money, money
 
@@ -79,14 +83,10 @@ def _shop_money(column: str) -> Accessor:
     return read
 
 
-@reads("first_name", "last_name", "company", "reference")
-def _display_name(row: Any, env: Env) -> str:
-    return f"{row.first_name} {row.last_name}".strip() or row.company or row.reference
-
-
-@reads("tags")
-def _tags(row: Any, env: Env) -> list[str]:
-    return list(row.tags or ())
+_display_name = reads("first_name", "last_name", "company", "reference")(
+    lambda row, env: display_name_of(row)
+)
+_tags = reads("tags")(lambda row, env: tags_of(row))
 
 
 # The JSON text in SQL (json_render.py), and when it is what Python writes: an array of
@@ -104,16 +104,11 @@ _tags.json_sql = lambda alias, env: (  # type: ignore[attr-defined]
 )
 
 
-@reads("id_document_type", "id_document_number")
-def _id_document(row: Any, env: Env) -> IdDocument | None:
-    if row.id_document_type and row.id_document_number:
-        return IdDocument(type=row.id_document_type, number=row.id_document_number)
-    return None
+_id_document = reads("id_document_type", "id_document_number")(lambda row, env: id_document_of(row))
 
 
 def _gift_card_code(row: Any, env: Env) -> str:
-    code: str = row.code
-    return code if Permission.GIFTCARDS_WRITE in env.permissions else code[-4:]
+    return shown_code(row.code, Permission.GIFTCARDS_WRITE in env.permissions)
 
 
 _gift_card_code.sql = lambda alias, env: (  # type: ignore[attr-defined]
@@ -126,9 +121,7 @@ COMPUTED: Mapping[str, Mapping[str, Accessor]] = {
         "id": _global_id("Customer"),
         "displayName": _display_name,
         "idDocument": _id_document,
-        "mfa": reads("id", "mfa_enabled", "mfa_phone")(
-            lambda row, env: Mfa(customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone)
-        ),
+        "mfa": reads("id", "mfa_enabled", "mfa_phone")(lambda row, env: mfa_of(row)),
         "tags": _tags,
         "creditLimit": reads("credit_limit")(
             lambda row, env: money(row.credit_limit, env.currency)

@@ -190,7 +190,6 @@ class Customer(Node):
 
     @classmethod
     def from_row(cls, row: Any, currency: str) -> Customer:
-        first, last = row.first_name, row.last_name
         return cls(
             id=strawberry.ID(encode_global_id("Customer", row.id)),
             customer_id=row.id,
@@ -200,9 +199,9 @@ class Customer(Node):
             external_id=row.external_id,
             account_number=row.account_number,
             salutation=row.salutation,
-            first_name=first,
-            last_name=last,
-            display_name=f"{first} {last}".strip() or row.company or row.reference,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            display_name=display_name_of(row),
             email=row.email,
             email_verified=row.email_verified,
             phone=row.phone,
@@ -211,17 +210,15 @@ class Customer(Node):
             date_of_birth=row.date_of_birth,
             locale=row.locale,
             city=row.city,
-            id_document=IdDocument(type=row.id_document_type, number=row.id_document_number)
-            if row.id_document_type and row.id_document_number
-            else None,
+            id_document=id_document_of(row),
             status=CustomerStatus(row.status),
             registered_at=row.registered_at,
             updated_at=row.updated_at,
             version=row.version,
             registration_code=row.registration_code,
             referral_code=row.referral_code,
-            mfa=Mfa(customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone),
-            tags=list(row.tags or ()),
+            mfa=mfa_of(row),
+            tags=tags_of(row),
             price_list=row.price_list,
             discount_group=row.discount_group,
             payment_terms=row.payment_terms,
@@ -235,3 +232,25 @@ class Customer(Node):
             total_revenue=Money(amount=row.total_revenue, currency=currency),
             order_count=row.order_count,
         )
+
+
+# The fields computed from more than their own column, read off the customer's row: both
+# `Customer.from_row` and the compiled read path (fastpath/rows.py) call these.
+
+
+def display_name_of(row: Any) -> str:
+    return f"{row.first_name} {row.last_name}".strip() or row.company or row.reference
+
+
+def id_document_of(row: Any) -> IdDocument | None:
+    if row.id_document_type and row.id_document_number:
+        return IdDocument(type=row.id_document_type, number=row.id_document_number)
+    return None
+
+
+def mfa_of(row: Any) -> Mfa:
+    return Mfa(customer_id=row.id, enabled=row.mfa_enabled, phone=row.mfa_phone)
+
+
+def tags_of(row: Any) -> list[str]:
+    return list(row.tags or ())
