@@ -7,9 +7,10 @@ from typing import Any
 import strawberry
 
 from custgraph.auth.permissions import Permission
-from custgraph.schema.global_id import encode_global_id
+from custgraph.db import models
 from custgraph.schema.node import Node
 from custgraph.schema.permissions import needs, requires_text
+from custgraph.schema.row_fields import RowFields, global_id
 
 
 @strawberry.type(description="A postal address of a customer.")
@@ -35,21 +36,8 @@ class Address(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> Address:
-        return cls(
-            id=strawberry.ID(encode_global_id("Address", row.id)),
-            customer_id=row.customer_id,
-            salutation=row.salutation,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            company=row.company,
-            line1=row.line1,
-            line2=row.line2,
-            line3=row.line3,
-            postal_code=row.postal_code,
-            city=row.city,
-            region=row.region,
-            country=row.country,
-            phone=row.phone,
-            is_default_billing=row.is_default_billing,
-            is_default_shipping=row.is_default_shipping,
-        )
+        return _address_from_row(row)
+
+
+ADDRESS_ROW = RowFields("Address", models.Address.__table__, computed={"id": global_id("Address")})
+_address_from_row = ADDRESS_ROW.from_row_of(Address)

@@ -9,10 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
-from custgraph.schema.global_id import encode_global_id
+from custgraph.db import models
 from custgraph.schema.money import Money
 from custgraph.schema.node import Node
 from custgraph.schema.permissions import may
+from custgraph.schema.row_fields import Env, RowFields, global_id, row_money
 
 
 @strawberry.type(description="A gift card issued to a customer.")
@@ -36,21 +37,34 @@ class GiftCard(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> GiftCard:
-        return cls(
-            id=strawberry.ID(encode_global_id("GiftCard", row.id)),
-            customer_id=row.customer_id,
-            full_code=row.code,
-            initial_balance=Money(amount=row.initial_balance, currency=row.currency),
-            balance=Money(amount=row.balance, currency=row.currency),
-            currency=row.currency,
-            expires_on=row.expires_on,
-            is_active=row.is_active,
-            message=row.message,
-            created_at=row.created_at,
-        )
+        return _gift_card_from_row(row)
+
+
+def _shown_code(row: Any, env: Env) -> str:
+    return shown_code(row.code, Permission.GIFTCARDS_WRITE in env.permissions)
+
+
+# The same rule in SQL, for the JSON PostgreSQL writes (fastpath/json_render.py).
+_shown_code.sql = lambda alias, env: (  # type: ignore[attr-defined]
+    f"{alias}.code" if Permission.GIFTCARDS_WRITE in env.permissions else f"right({alias}.code, 4)"
+)
+
+GIFT_CARD_ROW = RowFields(
+    "GiftCard",
+    models.GiftCard.__table__,
+    computed={
+        "id": global_id("GiftCard"),
+        "initial_balance": row_money("initial_balance"),
+        "balance": row_money("balance"),
+    },
+    renamed={"full_code": "code"},
+    # The general path's `code` resolver applies the same rule (`shown_code`).
+    compiled_only={"code": _shown_code},
+)
+_gift_card_from_row = GIFT_CARD_ROW.from_row_of(GiftCard)
 
 
 def shown_code(code: str, in_full: bool) -> str:
     """A card's code as a reader sees it: in full, or its last four characters. The
-    compiled read path says the same in SQL too (fastpath/rows.py)."""
+    compiled read path says the same in SQL too (`_shown_code.sql` below)."""
     return code if in_full else code[-4:]

@@ -7,10 +7,11 @@ from typing import Any
 
 import strawberry
 
+from custgraph.db import models
 from custgraph.schema.actor import Actor
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money
 from custgraph.schema.node import Node
+from custgraph.schema.row_fields import Env, RowFields, global_id, row_money
 
 
 @strawberry.type(description="One movement of loyalty points.")
@@ -25,16 +26,19 @@ class PointsEntry(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> PointsEntry:
-        return cls(
-            id=strawberry.ID(encode_global_id("PointsEntry", row.id)),
-            customer_id=row.customer_id,
-            delta=row.delta,
-            balance_after=row.balance_after,
-            reason=row.reason,
-            source=row.source,
-            created_at=row.created_at,
-            actor=Actor.from_row(row),
-        )
+        return _points_entry_from_row(row)
+
+
+def _actor(row: Any, env: Env) -> Actor:
+    return Actor.from_row(row)
+
+
+POINTS_ENTRY_ROW = RowFields(
+    "PointsEntry",
+    models.PointsEntry.__table__,
+    computed={"id": global_id("PointsEntry"), "actor": _actor},
+)
+_points_entry_from_row = POINTS_ENTRY_ROW.from_row_of(PointsEntry)
 
 
 @strawberry.type(description="One movement of store credit.")
@@ -48,12 +52,17 @@ class CreditEntry(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> CreditEntry:
-        return cls(
-            id=strawberry.ID(encode_global_id("CreditEntry", row.id)),
-            customer_id=row.customer_id,
-            amount=Money(amount=row.amount, currency=row.currency),
-            balance_after=Money(amount=row.balance_after, currency=row.currency),
-            reason=row.reason,
-            created_at=row.created_at,
-            actor=Actor.from_row(row),
-        )
+        return _credit_entry_from_row(row)
+
+
+CREDIT_ENTRY_ROW = RowFields(
+    "CreditEntry",
+    models.CreditEntry.__table__,
+    computed={
+        "id": global_id("CreditEntry"),
+        "amount": row_money("amount"),
+        "balance_after": row_money("balance_after"),
+        "actor": _actor,
+    },
+)
+_credit_entry_from_row = CREDIT_ENTRY_ROW.from_row_of(CreditEntry)

@@ -7,9 +7,10 @@ from typing import Any
 
 import strawberry
 
+from custgraph.db import models
 from custgraph.schema.actor import Actor
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.node import Node
+from custgraph.schema.row_fields import RowFields, global_id
 
 
 @strawberry.type(description="A note staff wrote about a customer.")
@@ -22,11 +23,12 @@ class Note(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> Note:
-        return cls(
-            id=strawberry.ID(encode_global_id("Note", row.id)),
-            customer_id=row.customer_id,
-            body=row.body,
-            author=Actor.from_row(row),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return _note_from_row(row)
+
+
+NOTE_ROW = RowFields(
+    "Note",
+    models.Note.__table__,
+    computed={"id": global_id("Note"), "author": lambda row, env: Actor.from_row(row)},
+)
+_note_from_row = NOTE_ROW.from_row_of(Note)

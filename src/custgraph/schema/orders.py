@@ -8,10 +8,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from custgraph.db import models
 from custgraph.schema.enums import OrderState
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money
 from custgraph.schema.node import Node
+from custgraph.schema.row_fields import RowFields, global_id, row_money
 
 
 @strawberry.type(description="A line of an order.")
@@ -50,14 +51,14 @@ class Order(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> Order:
-        return cls(
-            id=strawberry.ID(encode_global_id("Order", row.id)),
-            db_id=row.id,
-            customer_id=row.customer_id,
-            reference=row.reference,
-            state=OrderState(row.state),
-            placed_at=row.placed_at,
-            grand_total=Money(amount=row.grand_total, currency=row.currency),
-            item_count=row.item_count,
-            currency=row.currency,
-        )
+        return _order_from_row(row)
+
+
+ORDER_ROW = RowFields(
+    "Order",
+    models.Order.__table__,
+    computed={"id": global_id("Order"), "grand_total": row_money("grand_total")},
+    renamed={"db_id": "id"},
+    enums={"state": OrderState},
+)
+_order_from_row = ORDER_ROW.from_row_of(Order)
