@@ -51,19 +51,15 @@ from custgraph.fastpath.plan import (
 from custgraph.fastpath.relations import NewestFirst, RowList
 from custgraph.fastpath.rows import COMPUTED, LAYOUTS, ROW_TYPES, Accessor, Env, column_reader
 from custgraph.schema.permissions import Needs
+from custgraph.schema.row_fields import NewestFirst as DeclaredNewestFirst
+from custgraph.schema.row_fields import RowList as DeclaredRowList
+from custgraph.schema.row_fields import relation_of
 
 
 class NotCompilable(Exception):
     """The general path serves this operation."""
 
 
-# Relations with a batched plan: (type, field) -> loader or paged relation.
-ROW_LISTS = {
-    ("Customer", "addresses"): ("addresses", None),
-    ("Customer", "defaultBillingAddress"): ("addresses", "is_default_billing"),
-    ("Customer", "defaultShippingAddress"): ("addresses", "is_default_shipping"),
-    ("Customer", "giftCards"): ("gift_cards", None),
-}
 # Fields left to the general path (resolvers of their own: a batched plan here would be a
 # second copy of them). Any other field the compiler cannot compile is a gap that
 # tests/api/test_fast_path.py reports: it selects every field of the schema but these.
@@ -78,12 +74,6 @@ GENERAL_PATH_ONLY = frozenset(
         ("Order", "lines"),
     }
 )
-NEWEST_FIRST = {
-    ("Customer", "orders"): "orders",
-    ("Customer", "pointsHistory"): "points",
-    ("Customer", "creditHistory"): "credit",
-    ("Customer", "notes"): "notes",
-}
 
 
 def _attribute(name: str) -> Accessor:
@@ -179,19 +169,18 @@ class Compiler:
         refusal = self._refusal(field, key, nodes)
         if refusal is not None:
             return refusal
-        relation = (type_.name, name)
-        if relation in GENERAL_PATH_ONLY:
+        if (type_.name, name) in GENERAL_PATH_ONLY:
             raise NotCompilable(f"{type_.name}.{name} is answered by the general path")
-        if relation in ROW_LISTS:
-            loader, pick = ROW_LISTS[relation]
+        declared = relation_of(field)
+        if isinstance(declared, DeclaredRowList):
             target = _object_type(definition.type)
             plan = self.object_plan(target, self.sub_selections(nodes))
-            return Loaded(key, RowList(key, loader, plan, pick))
-        if relation in NEWEST_FIRST:
+            return Loaded(key, RowList(key, declared.loader, plan, declared.pick))
+        if isinstance(declared, DeclaredNewestFirst):
             target = _object_type(definition.type)
             connection = self.connection_plan(target, self.sub_selections(nodes))
             return Loaded(
-                key, NewestFirst(key, NEWEST_FIRST[relation], definition, nodes[0], connection)
+                key, NewestFirst(key, declared.relation, definition, nodes[0], connection)
             )
         if definition.args:
             raise NotCompilable(f"{type_.name}.{name} takes arguments")

@@ -7,7 +7,7 @@ imports them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Table
 from strawberry.types import Info
@@ -25,24 +25,17 @@ _DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[assignment]
 _LOG: Table = LogRow.__table__  # type: ignore[assignment]
 
 
-async def resolve_deliveries(
+async def resolve_page(
     info: Info,
+    of: Literal["deliveries", "log"],
     subscription_id: int,
     first: int | None,
     after: str | None,
     build: Callable[[Any], NodeT],
 ) -> Connection[NodeT]:
-    return await _newest_first(info, _DELIVERIES, subscription_id, first, after, build)
-
-
-async def resolve_log(
-    info: Info,
-    subscription_id: int,
-    first: int | None,
-    after: str | None,
-    build: Callable[[Any], NodeT],
-) -> Connection[NodeT]:
-    return await _newest_first(info, _LOG, subscription_id, first, after, build)
+    """A page of a subscription's deliveries or of its log."""
+    table = _DELIVERIES if of == "deliveries" else _LOG
+    return await _newest_first(info, table, subscription_id, first, after, build)
 
 
 async def _newest_first(

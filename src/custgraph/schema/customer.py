@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -25,17 +26,55 @@ from custgraph.schema.notes import Note
 from custgraph.schema.orders import Order
 from custgraph.schema.pagination import Connection
 from custgraph.schema.permissions import needs, requires_text
-from custgraph.schema.row_fields import Env, RowFields, global_id, reads, shop_money
+from custgraph.schema.row_fields import (
+    Env,
+    NewestFirst,
+    RowFields,
+    RowList,
+    global_id,
+    reads,
+    relation,
+    shop_money,
+)
 from custgraph.schema.staff import StaffUser
 
 P = Permission
+NodeT = TypeVar("NodeT")
 
 
-def _guarded(permission: Permission, description: str) -> Any:
-    """A field (or resolver) that needs `permission` beyond reading the customer."""
+def _guarded(
+    permission: Permission, description: str, loaded: RowList | NewestFirst | None = None
+) -> Any:
+    """A field (or resolver) that needs `permission` beyond reading the customer; with
+    `loaded`, the relation it is (schema/row_fields.py)."""
     return strawberry.field(
-        description=description + requires_text(permission), extensions=[needs(permission)]
+        description=description + requires_text(permission),
+        extensions=[needs(permission)],
+        metadata=relation(loaded) if loaded is not None else None,
     )
+
+
+# The relations the compiled read path batches too (fastpath/compiler.py reads these
+# declarations off the fields).
+_ADDRESSES = RowList("addresses")
+_BILLING = RowList("addresses", pick="is_default_billing")
+_SHIPPING = RowList("addresses", pick="is_default_shipping")
+_GIFT_CARDS = RowList("gift_cards")
+_ORDERS = NewestFirst("orders")
+_POINTS = NewestFirst("points")
+_CREDIT = NewestFirst("credit")
+_NOTES = NewestFirst("notes")
+
+
+async def _page(
+    info: Info,
+    declared: NewestFirst,
+    customer_id: int,
+    first: int | None,
+    after: str | None,
+    build: Callable[[Any], NodeT],
+) -> Connection[NodeT]:
+    return await newest_first(info, declared.relation, customer_id, first, after, build)
 
 
 @strawberry.type(description="An identity document on file.")
@@ -100,53 +139,47 @@ class Customer(Node):
     total_revenue: Money | None = _guarded(P.ORDERS_READ, "Revenue of all orders.")
     order_count: int | None = _guarded(P.ORDERS_READ, "Number of orders.")
 
-    @strawberry.field(description="The customer's addresses.")
+    @strawberry.field(description="The customer's addresses.", metadata=relation(_ADDRESSES))
     async def addresses(self, info: Info) -> list[Address]:
-        rows = await info.context.loaders.addresses.load(self.customer_id)
-        return [Address.from_row(r) for r in rows]
+        return [Address.from_row(r) for r in await _ADDRESSES.rows(info, self.customer_id)]
 
-    @strawberry.field(description="The default billing address.")
+    @strawberry.field(description="The default billing address.", metadata=relation(_BILLING))
     async def default_billing_address(self, info: Info) -> Address | None:
-        rows = await info.context.loaders.addresses.load(self.customer_id)
-        return next((Address.from_row(r) for r in rows if r.is_default_billing), None)
+        row = await _BILLING.picked(info, self.customer_id)
+        return Address.from_row(row) if row is not None else None
 
-    @strawberry.field(description="The default shipping address.")
+    @strawberry.field(description="The default shipping address.", metadata=relation(_SHIPPING))
     async def default_shipping_address(self, info: Info) -> Address | None:
-        rows = await info.context.loaders.addresses.load(self.customer_id)
-        return next((Address.from_row(r) for r in rows if r.is_default_shipping), None)
+        row = await _SHIPPING.picked(info, self.customer_id)
+        return Address.from_row(row) if row is not None else None
 
-    @_guarded(P.ORDERS_READ, "Orders, newest first.")
+    @_guarded(P.ORDERS_READ, "Orders, newest first.", _ORDERS)
     async def orders(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Order] | None:
-        return await newest_first(info, "orders", self.customer_id, first, after, Order.from_row)
+        return await _page(info, _ORDERS, self.customer_id, first, after, Order.from_row)
 
-    @_guarded(P.LOYALTY_READ, "Loyalty points ledger, newest first.")
+    @_guarded(P.LOYALTY_READ, "Loyalty points ledger, newest first.", _POINTS)
     async def points_history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PointsEntry] | None:
-        return await newest_first(
-            info, "points", self.customer_id, first, after, PointsEntry.from_row
-        )
+        return await _page(info, _POINTS, self.customer_id, first, after, PointsEntry.from_row)
 
-    @_guarded(P.CREDIT_READ, "Store credit ledger, newest first.")
+    @_guarded(P.CREDIT_READ, "Store credit ledger, newest first.", _CREDIT)
     async def credit_history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[CreditEntry] | None:
-        return await newest_first(
-            info, "credit", self.customer_id, first, after, CreditEntry.from_row
-        )
+        return await _page(info, _CREDIT, self.customer_id, first, after, CreditEntry.from_row)
 
-    @_guarded(P.GIFTCARDS_READ, "Gift cards, newest first.")
+    @_guarded(P.GIFTCARDS_READ, "Gift cards, newest first.", _GIFT_CARDS)
     async def gift_cards(self, info: Info) -> list[GiftCard] | None:
-        rows = await info.context.loaders.gift_cards.load(self.customer_id)
-        return [GiftCard.from_row(r) for r in rows]
+        return [GiftCard.from_row(r) for r in await _GIFT_CARDS.rows(info, self.customer_id)]
 
-    @_guarded(P.NOTES_READ, "Staff notes, newest first.")
+    @_guarded(P.NOTES_READ, "Staff notes, newest first.", _NOTES)
     async def notes(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Note] | None:
-        return await newest_first(info, "notes", self.customer_id, first, after, Note.from_row)
+        return await _page(info, _NOTES, self.customer_id, first, after, Note.from_row)
 
     @_guarded(P.AUDIT_READ, "Activity log: who did what and when, newest first.")
     async def events(

@@ -151,3 +151,45 @@ class RowFields:
         accessors = {to_camel_case(name): read for name, read in self.computed.items()}
         accessors.update((to_camel_case(n), r) for n, r in self.compiled_only.items())
         return accessors
+
+
+# Relations: which loader backs a relation field, declared on the field (its metadata) so
+# that its resolver and the compiled read path's batched plan (fastpath/compiler.py) load
+# it the same way.
+
+RELATION = "custgraph.relation"
+
+
+@dataclass(frozen=True)
+class RowList:
+    """A customer's small list of rows, loaded whole by `loader` (loaders/registry.py);
+    with `pick`, the one row that has that column set (a default address)."""
+
+    loader: str
+    pick: str | None = None
+
+    async def rows(self, info: Any, customer_id: int) -> list[Any]:
+        loaded: list[Any] = await getattr(info.context.loaders, self.loader).load(customer_id)
+        return loaded
+
+    async def picked(self, info: Any, customer_id: int) -> Any:
+        assert self.pick is not None
+        return next((r for r in await self.rows(info, customer_id) if getattr(r, self.pick)), None)
+
+
+@dataclass(frozen=True)
+class NewestFirst:
+    """A customer's connection, newest first, paged by the shared loaders
+    (`loaders.registry.PAGED_RELATIONS[relation]`)."""
+
+    relation: str
+
+
+def relation(declared: RowList | NewestFirst) -> dict[str, Any]:
+    """The field metadata that declares a relation."""
+    return {RELATION: declared}
+
+
+def relation_of(field: Any) -> RowList | NewestFirst | None:
+    declared = (field.metadata or {}).get(RELATION)
+    return declared if isinstance(declared, RowList | NewestFirst) else None

@@ -186,8 +186,8 @@ class WebhookSubscription(Node):
     async def deliveries(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[WebhookDelivery]:
-        return await webhook_pages.resolve_deliveries(
-            info, self.key, first, after, WebhookDelivery.from_row
+        return await webhook_pages.resolve_page(
+            info, "deliveries", self.key, first, after, WebhookDelivery.from_row
         )
 
     @strawberry.field(
@@ -196,8 +196,8 @@ class WebhookSubscription(Node):
     async def log(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[WebhookLogEntry]:
-        return await webhook_pages.resolve_log(
-            info, self.key, first, after, WebhookLogEntry.from_row
+        return await webhook_pages.resolve_page(
+            info, "log", self.key, first, after, WebhookLogEntry.from_row
         )
 
     @classmethod
