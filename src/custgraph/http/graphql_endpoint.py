@@ -40,6 +40,7 @@ from custgraph.http.graphql_response import (
     rate_limited,
     request_error_response,
     result_response,
+    unauthenticated,
 )
 from custgraph.http.negotiation import response_media_type, wants_html
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
@@ -146,9 +147,7 @@ class GraphQLEndpoint:
         try:
             return await self.principals.look_up(reader, credentials)
         except AuthenticationFailed as error:
-            raise RequestError(
-                401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
-            ) from None
+            raise unauthenticated(error) from None
 
     def _context(self, request_id: str, principal: Principal, reader: Reader) -> Context:
         return Context(
@@ -177,9 +176,7 @@ class GraphQLEndpoint:
                 context.reader, credentials, session, context.principal
             )
         except AuthenticationFailed as error:
-            raise RequestError(
-                401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
-            ) from None
+            raise unauthenticated(error) from None
         if current == context.principal:
             return context, result
         # Answered for who the caller was: answer again (on the pipeline) for who they are

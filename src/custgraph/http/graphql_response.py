@@ -72,6 +72,11 @@ def is_internal(result: ExecutionResult) -> bool:
     return any((e.extensions or {}).get("code") == "INTERNAL" for e in result.errors or ())
 
 
+def unauthenticated(error: Exception) -> RequestError:
+    """A refused Authorization header, as the 401 it is answered with."""
+    return RequestError(401, str(error), ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+
+
 def rate_limited(result: ExecutionResult) -> RequestError | None:
     """A rate-limit refusal as the HTTP 429 it is answered with, with Retry-After."""
     retry_after = rate_limit_refusal(result)

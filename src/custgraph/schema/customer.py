@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -39,7 +38,6 @@ from custgraph.schema.row_fields import (
 from custgraph.schema.staff import StaffUser
 
 P = Permission
-NodeT = TypeVar("NodeT")
 
 
 def _guarded(
@@ -64,17 +62,6 @@ _ORDERS = NewestFirst("orders")
 _POINTS = NewestFirst("points")
 _CREDIT = NewestFirst("credit")
 _NOTES = NewestFirst("notes")
-
-
-async def _page(
-    info: Info,
-    declared: NewestFirst,
-    customer_id: int,
-    first: int | None,
-    after: str | None,
-    build: Callable[[Any], NodeT],
-) -> Connection[NodeT]:
-    return await newest_first(info, declared.relation, customer_id, first, after, build)
 
 
 @strawberry.type(description="An identity document on file.")
@@ -157,19 +144,19 @@ class Customer(Node):
     async def orders(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Order] | None:
-        return await _page(info, _ORDERS, self.customer_id, first, after, Order.from_row)
+        return await _ORDERS.page(info, self.customer_id, first, after, Order.from_row)
 
     @_guarded(P.LOYALTY_READ, "Loyalty points ledger, newest first.", _POINTS)
     async def points_history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PointsEntry] | None:
-        return await _page(info, _POINTS, self.customer_id, first, after, PointsEntry.from_row)
+        return await _POINTS.page(info, self.customer_id, first, after, PointsEntry.from_row)
 
     @_guarded(P.CREDIT_READ, "Store credit ledger, newest first.", _CREDIT)
     async def credit_history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[CreditEntry] | None:
-        return await _page(info, _CREDIT, self.customer_id, first, after, CreditEntry.from_row)
+        return await _CREDIT.page(info, self.customer_id, first, after, CreditEntry.from_row)
 
     @_guarded(P.GIFTCARDS_READ, "Gift cards, newest first.", _GIFT_CARDS)
     async def gift_cards(self, info: Info) -> list[GiftCard] | None:
@@ -179,7 +166,7 @@ class Customer(Node):
     async def notes(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Note] | None:
-        return await _page(info, _NOTES, self.customer_id, first, after, Note.from_row)
+        return await _NOTES.page(info, self.customer_id, first, after, Note.from_row)
 
     @_guarded(P.AUDIT_READ, "Activity log: who did what and when, newest first.")
     async def events(

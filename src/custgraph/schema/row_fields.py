@@ -20,8 +20,10 @@ from sqlalchemy import FromClause
 from strawberry.utils.str_converters import to_camel_case
 
 from custgraph.auth.permissions import Permission
+from custgraph.resolvers.nested import newest_first
 from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money
+from custgraph.schema.pagination import Connection
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,16 @@ class NewestFirst:
     (`loaders.registry.PAGED_RELATIONS[relation]`)."""
 
     relation: str
+
+    async def page(
+        self,
+        info: Any,
+        customer_id: int,
+        first: int | None,
+        after: str | None,
+        build: Callable[[Any], T],
+    ) -> Connection[T]:
+        return await newest_first(info, self.relation, customer_id, first, after, build)
 
 
 def relation(declared: RowList | NewestFirst) -> dict[str, Any]:
