@@ -15,12 +15,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from custgraph.db.models import StaffUser
+from custgraph.db.models import Customer, StaffUser
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    changed,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
-from custgraph.domain.transaction import in_transaction
+from custgraph.domain.events import change
 
 MAX_TAG_LENGTH = 40
 MAX_TAGS = 50
@@ -43,28 +48,20 @@ async def assign_sales_rep(
     on `salesRepId`). Returns the customer's id.
     """
 
-    async def work(session: AsyncSession) -> int:
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[int]:
         rep = await active_staff_user(session, sales_rep_id)
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
         if customer.sales_rep_id == sales_rep_id:
-            return customer.id
+            return unchanged(customer.id)
         old = customer.sales_rep_id
         customer.sales_rep_id = sales_rep_id
-        mark_changed(customer)
         message = "Sales rep unassigned" if rep is None else f"Sales rep {_label(rep)} assigned"
-        record_event(
-            session,
-            customer.id,
-            "SALES_REP_ASSIGNED",
-            caller.actor,
-            message,
-            # Staff users by database id, as the seeded log records them.
-            [change("salesRep", old, sales_rep_id)],
-            request_id=caller.request_id,
+        # Staff users by database id, as the seeded log records them.
+        return changed(
+            customer.id, "SALES_REP_ASSIGNED", message, [change("salesRep", old, sales_rep_id)]
         )
-        return customer.id
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerAssignSalesRep", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
 async def active_staff_user(session: AsyncSession, staff_user_id: int | None) -> StaffUser | None:
@@ -99,26 +96,18 @@ async def assign_price_list(
     """
     name = checked_price_list(price_list)
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         if customer.price_list == name:
-            return customer.id
+            return unchanged(customer.id)
         old = customer.price_list
         customer.price_list = name
-        mark_changed(customer)
         message = "Price list cleared" if name is None else f"Price list {name} assigned"
-        record_event(
-            session,
-            customer.id,
-            "PRICE_LIST_ASSIGNED",
-            caller.actor,
-            message,
-            [change("priceList", old, name)],
-            request_id=caller.request_id,
+        return changed(
+            customer.id, "PRICE_LIST_ASSIGNED", message, [change("priceList", old, name)]
         )
-        return customer.id
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerAssignPriceList", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
 def checked_price_list(price_list: str | None) -> str | None:
@@ -170,13 +159,12 @@ async def add_tags(
     """
     wanted = checked_tags(tags)
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         old = list(customer.tags or [])
         held = {tag.casefold() for tag in old}
         added = [tag for tag in wanted if tag.casefold() not in held]
         if not added:
-            return customer.id
+            return unchanged(customer.id)
         new = old + added
         if len(new) > MAX_TAGS:
             raise DomainError(
@@ -186,11 +174,10 @@ async def add_tags(
             )
         # A new list, not an in-place append: the JSON column only notices assignment.
         customer.tags = new
-        mark_changed(customer)
-        _record_tags(session, caller, customer.id, "TAGS_ADDED", "Tags added", added, old, new)
-        return customer.id
+        return _tags_changed(customer.id, "TAGS_ADDED", "Tags added", added, old, new)
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerTagsAdd", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
 async def remove_tags(
@@ -205,44 +192,25 @@ async def remove_tags(
     skipped, not an error. Returns the customer's id."""
     unwanted = {tag.casefold() for tag in checked_tags(tags)}
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         old = list(customer.tags or [])
         new = [tag for tag in old if tag.casefold() not in unwanted]
         if new == old:
-            return customer.id
+            return unchanged(customer.id)
         removed = [tag for tag in old if tag.casefold() in unwanted]
         customer.tags = new
-        mark_changed(customer)
-        _record_tags(
-            session, caller, customer.id, "TAGS_REMOVED", "Tags removed", removed, old, new
-        )
-        return customer.id
+        return _tags_changed(customer.id, "TAGS_REMOVED", "Tags removed", removed, old, new)
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerTagsRemove", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
-def _record_tags(
-    session: AsyncSession,
-    caller: Caller,
-    customer_id: int,
-    type: str,
-    title: str,
-    tags: list[str],
-    old: list[str],
-    new: list[str],
-) -> None:
+def _tags_changed(
+    customer_id: int, type: str, title: str, tags: list[str], old: list[str], new: list[str]
+) -> Outcome[int]:
     message = textwrap.shorten(f"{title}: {', '.join(tags)}", MAX_MESSAGE_LENGTH, placeholder=" …")
     # JSON arrays: unambiguous even for tags that contain commas.
-    record_event(
-        session,
-        customer_id,
-        type,
-        caller.actor,
-        message,
-        [change("tags", _as_text(old), _as_text(new))],
-        request_id=caller.request_id,
-    )
+    return changed(customer_id, type, message, [change("tags", _as_text(old), _as_text(new))])
 
 
 def _as_text(tags: list[str]) -> str:

@@ -19,11 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.db.models import CreditEntry, Customer, PointsEntry
 from custgraph.domain.actors import Actor
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    changed,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
-from custgraph.domain.idempotency import of_customer_row, once
-from custgraph.domain.transaction import in_transaction
+from custgraph.domain.events import change
+from custgraph.domain.idempotency import of_customer_row
 
 # The loyalty levels a customer can hold, lowest first.
 LEVELS = ("Bronze", "Silver", "Gold", "Platinum")
@@ -156,35 +161,26 @@ async def adjust_points(
     """
     delta = _checked_delta(adjustment.delta)
     reason = checked_reason(adjustment.reason)
-    request = {
-        "customer_id": adjustment.customer_id,
-        "delta": delta,
-        "reason": reason,
-        "expected_version": adjustment.expected_version,
-    }
 
-    async def work(session: AsyncSession) -> PointsAdjusted:
-        customer = await lock_customer(
-            session, adjustment.customer_id, adjustment.expected_version, caller=caller
-        )
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[PointsAdjusted]:
         old = customer.points_balance
         entry = await append_points_entry(session, customer, caller.actor, delta, reason)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
+        return changed(
+            PointsAdjusted(customer.id, entry),
             "POINTS_ADJUSTED",
-            caller.actor,
             event_message(f"Points {delta:+d}: {reason}"),
             [change("pointsBalance", old, entry.balance_after)],
-            request_id=caller.request_id,
         )
-        return PointsAdjusted(customer.id, entry)
 
-    return await in_transaction(
-        sessions,
-        once(caller, POINTS_ADJUST, adjustment.idempotency_key, request, work, _POINTS_KEPT),
+    action = CustomerAction(
+        POINTS_ADJUST,
+        caller,
+        adjustment.customer_id,
+        adjustment.expected_version,
+        adjustment.idempotency_key,
+        {"delta": delta, "reason": reason},
     )
+    return await act_on_customer(sessions, action, act, _POINTS_KEPT)
 
 
 # --- credit ------------------------------------------------------------------------
@@ -270,35 +266,26 @@ async def adjust_credit(
     """
     amount = _checked_credit_amount(adjustment.amount)
     reason = checked_reason(adjustment.reason)
-    request = {
-        "customer_id": adjustment.customer_id,
-        "amount": str(amount),
-        "reason": reason,
-        "expected_version": adjustment.expected_version,
-    }
 
-    async def work(session: AsyncSession) -> CreditAdjusted:
-        customer = await lock_customer(
-            session, adjustment.customer_id, adjustment.expected_version, caller=caller
-        )
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[CreditAdjusted]:
         old = customer.credit_balance
         entry = await append_credit_entry(session, customer, caller.actor, amount, reason, currency)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
+        return changed(
+            CreditAdjusted(customer.id, entry),
             "CREDIT_ADJUSTED",
-            caller.actor,
             event_message(f"Credit {amount:+} {currency}: {reason}"),
             [change("creditBalance", old, entry.balance_after)],
-            request_id=caller.request_id,
         )
-        return CreditAdjusted(customer.id, entry)
 
-    return await in_transaction(
-        sessions,
-        once(caller, CREDIT_ADJUST, adjustment.idempotency_key, request, work, _CREDIT_KEPT),
+    action = CustomerAction(
+        CREDIT_ADJUST,
+        caller,
+        adjustment.customer_id,
+        adjustment.expected_version,
+        adjustment.idempotency_key,
+        {"amount": str(amount), "reason": reason},
     )
+    return await act_on_customer(sessions, action, act, _CREDIT_KEPT)
 
 
 # --- level -------------------------------------------------------------------------
@@ -327,25 +314,17 @@ async def change_level(
     """
     new = checked_level(level)
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         old = customer.level
         if old == new:
-            return customer.id
+            return unchanged(customer.id)
         customer.level = new
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
-            "LEVEL_CHANGED",
-            caller.actor,
-            f"Level changed to {new}",
-            [change("level", old, new)],
-            request_id=caller.request_id,
+        return changed(
+            customer.id, "LEVEL_CHANGED", f"Level changed to {new}", [change("level", old, new)]
         )
-        return customer.id
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerLevelChange", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
 _POINTS_KEPT = of_customer_row(PointsEntry, "entry_id", "entry", PointsAdjusted)
