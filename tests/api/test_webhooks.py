@@ -22,8 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.auth.tokens import issue_token
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.models import CustomerChange, Note, WebhookDelivery
-from custgraph.domain import notes as notes_domain
-from custgraph.domain import webhook_outbox
+from custgraph.domain import customer_action, webhook_outbox
 from custgraph.domain.api_keys import create_api_key
 from custgraph.domain.errors import DomainError
 from custgraph.domain.staff_accounts import create_staff_user
@@ -618,13 +617,14 @@ async def test_a_mutation_refused_after_noting_its_change_delivers_nothing(
 ) -> None:
     await hooks.subscribe(hooks.owner, receiver.url, ["customer.updated"])
     customer_id = await hooks.customer()
-    real_record = notes_domain.record_event
+    # Every action logs its event through the action helper.
+    real_record = customer_action.record_event
 
     def record_then_refuse(*args: Any, **kwargs: Any) -> None:
         real_record(*args, **kwargs)  # the change is noted…
         raise DomainError("NOT_ALLOWED", "refused after noting")  # … and rolled back
 
-    monkeypatch.setattr(notes_domain, "record_event", record_then_refuse)
+    monkeypatch.setattr(customer_action, "record_event", record_then_refuse)
     refused = (
         await hooks.owner(ADD_NOTE, {"input": {"customerId": customer_id, "body": "x"}})
     ).ok()["customerNoteAdd"]

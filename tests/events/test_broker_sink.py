@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from custgraph.auth.tokens import issue_token
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.models import ChangeSinkPosition, CustomerChange
-from custgraph.domain.caller import SYSTEM_CALLER
+from custgraph.domain.actors import SYSTEM
+from custgraph.domain.caller import Caller
 from custgraph.domain.customer_record import NewCustomer, create_customer
 from custgraph.domain.lifecycle import set_status
 from custgraph.domain.staff_accounts import create_staff_user
@@ -56,6 +57,9 @@ from tests.support.databases import Databases
 from tests.support.server import served
 from tests.support.tcp_proxy import proxied
 from tests.support.truth import fetch
+
+# The changes are made as the system would make them, not by a signed-in caller.
+SYSTEM_CALLER = Caller(SYSTEM, "system")
 
 NATS_URL = os.environ.get("CUSTGRAPH_TEST_NATS") or "nats://127.0.0.1:4222"
 AMQP_URL = os.environ.get("CUSTGRAPH_TEST_AMQP") or "amqp://guest:guest@127.0.0.1:5672/"
@@ -81,7 +85,7 @@ class Feed:
             self.made += 1
             new = NewCustomer(
                 email=f"feed{self.made}-{uuid.uuid4().hex[:6]}@shop.example.com",
-                values={"firstName": "Broker", "lastName": f"Sink{self.made}"},
+                values={"first_name": "Broker", "last_name": f"Sink{self.made}"},
                 tags=[],
                 send_set_password_email=False,
                 send_verification_email=False,

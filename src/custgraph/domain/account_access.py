@@ -7,8 +7,6 @@ or changing MFA settings is a write to the record and bumps it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,9 +14,18 @@ from custgraph.auth.passwords import hash_password
 from custgraph.db.models import Customer
 from custgraph.domain.caller import Caller
 from custgraph.domain.customer_accounts import send_password_reset, send_verification
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    Act,
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    act_on_locked_customer,
+    changed,
+    logged,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
+from custgraph.domain.events import change
 from custgraph.domain.idempotency import of_customer_id, once
 from custgraph.domain.transaction import in_transaction
 from custgraph.domain.validation import checked_password
@@ -28,8 +35,6 @@ from custgraph.settings import Settings
 # else would mail a link that cannot work.
 MAY_RESET_PASSWORD = frozenset({"ACTIVE", "UNVERIFIED"})
 MASK = "•••"
-
-Send = Callable[[AsyncSession, Customer], Awaitable[None]]
 
 
 async def send_password_reset_link(
@@ -47,7 +52,7 @@ async def send_password_reset_link(
     more. Returns the customer's id.
     """
 
-    async def send(session: AsyncSession, customer: Customer) -> None:
+    async def send(session: AsyncSession, customer: Customer) -> Outcome[int]:
         if customer.email is None:
             raise DomainError("NOT_ALLOWED", "The customer has no email.", ["customerId"])
         if customer.status not in MAY_RESET_PASSWORD:
@@ -57,14 +62,7 @@ async def send_password_reset_link(
                 ["customerId"],
             )
         await send_password_reset(session, settings, customer)
-        record_event(
-            session,
-            customer.id,
-            "PASSWORD_RESET_SENT",
-            caller.actor,
-            "Reset-password link sent",
-            request_id=caller.request_id,
-        )
+        return logged(customer.id, "PASSWORD_RESET_SENT", "Reset-password link sent")
 
     return await _send_once(
         sessions, caller, "customerSendPasswordReset", customer_id, idempotency_key, send
@@ -85,7 +83,7 @@ async def resend_verification(
     same idempotency key sends nothing more. Returns the customer's id.
     """
 
-    async def send(session: AsyncSession, customer: Customer) -> None:
+    async def send(session: AsyncSession, customer: Customer) -> Outcome[int]:
         if customer.email is None:
             raise DomainError("NOT_ALLOWED", "The customer has no email.", ["customerId"])
         if customer.email_verified:
@@ -93,14 +91,7 @@ async def resend_verification(
                 "NOT_ALLOWED", "The customer's email is already verified.", ["customerId"]
             )
         await send_verification(session, settings, customer)
-        record_event(
-            session,
-            customer.id,
-            "VERIFICATION_RESENT",
-            caller.actor,
-            "Verify-email link sent again",
-            request_id=caller.request_id,
-        )
+        return logged(customer.id, "VERIFICATION_RESENT", "Verify-email link sent again")
 
     return await _send_once(
         sessions, caller, "customerResendVerification", customer_id, idempotency_key, send
@@ -113,15 +104,16 @@ async def _send_once(
     operation: str,
     customer_id: int,
     idempotency_key: str | None,
-    send: Send,
+    send: Act[int],
 ) -> int:
-    request = {"customerId": customer_id}
+    action = CustomerAction(operation, caller, customer_id)
 
     async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, caller=caller)
-        await send(session, customer)
-        return customer.id
+        return await act_on_locked_customer(session, action, send)
 
+    # Not `act_on_customer`'s key check: keys already stored were fingerprinted as
+    # {"customerId": id}, and a retry with one of them must still replay.
+    request = {"customerId": customer_id}
     # A retry answers as the first call did, before the lock, even if the customer has
     # changed since.
     return await in_transaction(
@@ -146,25 +138,20 @@ async def set_password(
     # lock does not wait for it.
     password_hash = await hash_password(password)
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         had_password = customer.password_hash is not None
         customer.password_hash = password_hash
         # Tokens carry this version: older ones stop working at once.
         customer.token_version += 1
-        mark_changed(customer)
-        record_event(
-            session,
+        return changed(
             customer.id,
             "PASSWORD_SET",
-            caller.actor,
             "Password set by staff; sessions ended",
             [change("password", MASK if had_password else None, MASK)],
-            request_id=caller.request_id,
         )
-        return customer.id
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerSetPassword", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
 async def update_mfa(
@@ -185,36 +172,26 @@ async def update_mfa(
     """
     mfa_phone = _mfa_phone(enabled, phone)
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         changes = []
         if customer.mfa_enabled != enabled:
             changes.append(change("mfaEnabled", customer.mfa_enabled, enabled))
         if customer.mfa_phone != mfa_phone:
             changes.append(change("mfaPhone", customer.mfa_phone, mfa_phone))
         if not changes:
-            return customer.id
+            return unchanged(customer.id)
         customer.mfa_enabled = enabled
         customer.mfa_phone = mfa_phone
-        mark_changed(customer)
         if not enabled:
             message = "MFA turned off"
         elif changes[0]["field"] == "mfaEnabled":
             message = "MFA turned on"
         else:
             message = "MFA phone changed"
-        record_event(
-            session,
-            customer.id,
-            "MFA_UPDATED",
-            caller.actor,
-            message,
-            changes,
-            request_id=caller.request_id,
-        )
-        return customer.id
+        return changed(customer.id, "MFA_UPDATED", message, changes)
 
-    return await in_transaction(sessions, work)
+    action = CustomerAction("customerUpdateMfa", caller, customer_id, expected_version)
+    return await act_on_customer(sessions, action, act)
 
 
 def _mfa_phone(enabled: bool, phone: str | None) -> str | None:

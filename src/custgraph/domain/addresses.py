@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,31 +13,41 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.db.models import Address, Customer
 from custgraph.domain import profile
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    act_on_locked_customer,
+    changed,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
-from custgraph.domain.idempotency import of_row, of_value, once
+from custgraph.domain.events import change
+from custgraph.domain.idempotency import Replay, of_row, of_value, once
 from custgraph.domain.transaction import in_transaction
 
 MAX_ADDRESSES = 50
 KINDS = {"BILLING": "is_default_billing", "SHIPPING": "is_default_shipping"}
 
+T = TypeVar("T")
+
 
 def checked_address(values: Mapping[str, Any], prefix: str = "address") -> dict[str, Any]:
-    """The address fields, trimmed and validated; keys are the model's attributes."""
+    """The address fields (by the model's attribute names), trimmed and validated; errors
+    name the fields as the API does."""
 
     def at(name: str) -> list[str]:
         return [prefix, name]
 
     return {
         "salutation": profile.text(values.get("salutation"), at("salutation"), 32),
-        "first_name": profile.text(values.get("firstName"), at("firstName"), 100),
-        "last_name": profile.text(values.get("lastName"), at("lastName"), 100),
+        "first_name": profile.text(values.get("first_name"), at("firstName"), 100),
+        "last_name": profile.text(values.get("last_name"), at("lastName"), 100),
         "company": profile.text(values.get("company"), at("company"), 200),
         "line1": profile.text(values.get("line1"), at("line1"), 200, required=True),
         "line2": profile.text(values.get("line2"), at("line2"), 200),
         "line3": profile.text(values.get("line3"), at("line3"), 200),
-        "postal_code": profile.text(values.get("postalCode"), at("postalCode"), 20),
+        "postal_code": profile.text(values.get("postal_code"), at("postalCode"), 20),
         "city": profile.text(values.get("city"), at("city"), 100, required=True),
         "region": profile.text(values.get("region"), at("region"), 100),
         "country": profile.country(values.get("country"), at("country")),
@@ -55,16 +65,43 @@ def _refuse_locked(customer: Customer, locked_groups: frozenset[str]) -> None:
         )
 
 
-async def _address_of(
-    session: AsyncSession, caller: Caller, address_id: int, expected_version: int | None
-) -> tuple[Address, Customer]:
-    address = await session.get(Address, address_id)
-    if address is None:
-        raise DomainError("NOT_FOUND", "Address not found.", ["addressId"])
-    customer = await lock_customer(
-        session, address.customer_id, expected_version, caller=caller, field="addressId"
+AddressAct = Callable[[AsyncSession, Customer, Address], Awaitable[Outcome[T]]]
+
+
+async def _act_on_address(
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    operation: str,
+    address_id: int,
+    expected_version: int | None,
+    idempotency_key: str | None,
+    request: dict[str, Any],
+    act: AddressAct[T],
+    kept: Replay[T],
+) -> T:
+    """`act` on the address and its customer, the customer locked as every action does.
+
+    The idempotency key stays around the whole transaction with the request it was
+    always stored with (the address, not the customer, is what the caller names), so
+    keys stored before still replay; a customer fingerprint would not match them.
+    """
+
+    async def work(session: AsyncSession) -> T:
+        address = await session.get(Address, address_id)
+        if address is None:
+            raise DomainError("NOT_FOUND", "Address not found.", ["addressId"])
+        action = CustomerAction(
+            operation, caller, address.customer_id, expected_version, field="addressId"
+        )
+
+        async def on_customer(session: AsyncSession, customer: Customer) -> Outcome[T]:
+            return await act(session, customer, address)
+
+        return await act_on_locked_customer(session, action, on_customer)
+
+    return await in_transaction(
+        sessions, once(caller, operation, idempotency_key, request, work, kept)
     )
-    return address, customer
 
 
 async def _addresses(session: AsyncSession, customer_id: int) -> list[Address]:
@@ -94,10 +131,8 @@ async def add_address(
 ) -> Address:
     """Add an address; a customer's first address becomes both default addresses."""
     fields = checked_address(values)
-    request = {"customer_id": customer_id, "address": fields, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> Address:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[Address]:
         _refuse_locked(customer, rules.locked_discount_groups)
         existing = await _addresses(session, customer.id)
         if len(existing) >= MAX_ADDRESSES:
@@ -110,21 +145,17 @@ async def add_address(
         )
         session.add(address)
         await session.flush()
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
-            "ADDRESS_ADDED",
-            caller.actor,
-            f"Address added: {_summary(address)}",
-            request_id=caller.request_id,
-        )
-        return address
+        return changed(address, "ADDRESS_ADDED", f"Address added: {_summary(address)}")
 
-    return await in_transaction(
-        sessions,
-        once(caller, "customerAddressCreate", idempotency_key, request, work, of_row(Address)),
+    action = CustomerAction(
+        "customerAddressCreate",
+        caller,
+        customer_id,
+        expected_version,
+        idempotency_key,
+        {"address": fields},
     )
+    return await act_on_customer(sessions, action, act, of_row(Address))
 
 
 async def update_address(
@@ -140,8 +171,7 @@ async def update_address(
     fields = checked_address(values)
     request = {"address_id": address_id, "address": fields, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> Address:
-        address, customer = await _address_of(session, caller, address_id, expected_version)
+    async def act(_session: AsyncSession, customer: Customer, address: Address) -> Outcome[Address]:
         _refuse_locked(customer, rules.locked_discount_groups)
         changes = []
         for attribute, value in fields.items():
@@ -152,23 +182,21 @@ async def update_address(
                 )
                 changes.append(change(name, old, value))
                 setattr(address, attribute, value)
-        if changes:
-            address.updated_at = datetime.now(UTC)
-            mark_changed(customer)
-            record_event(
-                session,
-                customer.id,
-                "ADDRESS_UPDATED",
-                caller.actor,
-                f"Address updated: {_summary(address)}",
-                changes,
-                caller.request_id,
-            )
-        return address
+        if not changes:
+            return unchanged(address)
+        address.updated_at = datetime.now(UTC)
+        return changed(address, "ADDRESS_UPDATED", f"Address updated: {_summary(address)}", changes)
 
-    return await in_transaction(
+    return await _act_on_address(
         sessions,
-        once(caller, "customerAddressUpdate", idempotency_key, request, work, of_row(Address)),
+        caller,
+        "customerAddressUpdate",
+        address_id,
+        expected_version,
+        idempotency_key,
+        request,
+        act,
+        of_row(Address),
     )
 
 
@@ -184,8 +212,7 @@ async def delete_address(
     Returns the customer's id."""
     request = {"address_id": address_id, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> int:
-        address, customer = await _address_of(session, caller, address_id, expected_version)
+    async def act(session: AsyncSession, customer: Customer, address: Address) -> Outcome[int]:
         _refuse_locked(customer, rules.locked_discount_groups)
         held = [k for k, attribute in KINDS.items() if getattr(address, attribute)]
         await session.delete(address)
@@ -194,19 +221,18 @@ async def delete_address(
         if remaining:
             for kind in held:
                 setattr(remaining[0], KINDS[kind], True)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
-            "ADDRESS_DELETED",
-            caller.actor,
-            f"Address deleted: {_summary(address)}",
-            request_id=caller.request_id,
-        )
-        return customer.id
+        return changed(customer.id, "ADDRESS_DELETED", f"Address deleted: {_summary(address)}")
 
-    return await in_transaction(
-        sessions, once(caller, "customerAddressDelete", idempotency_key, request, work, of_value())
+    return await _act_on_address(
+        sessions,
+        caller,
+        "customerAddressDelete",
+        address_id,
+        expected_version,
+        idempotency_key,
+        request,
+        act,
+        of_value(),
     )
 
 
@@ -224,28 +250,27 @@ async def set_default_address(
     attribute = KINDS[kind]
     request = {"address_id": address_id, "kind": kind, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> Address:
-        address, customer = await _address_of(session, caller, address_id, expected_version)
+    async def act(session: AsyncSession, customer: Customer, address: Address) -> Outcome[Address]:
         if getattr(address, attribute):
-            return address
+            return unchanged(address)
         for other in await _addresses(session, customer.id):
             if getattr(other, attribute):
                 setattr(other, attribute, False)
         # The partial unique index allows one default per kind: clear before setting.
         await session.flush()
         setattr(address, attribute, True)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
-            "DEFAULT_ADDRESS_SET",
-            caller.actor,
-            f"Default {kind.lower()} address: {_summary(address)}",
-            request_id=caller.request_id,
+        return changed(
+            address, "DEFAULT_ADDRESS_SET", f"Default {kind.lower()} address: {_summary(address)}"
         )
-        return address
 
-    return await in_transaction(
+    return await _act_on_address(
         sessions,
-        once(caller, "customerAddressSetDefault", idempotency_key, request, work, of_row(Address)),
+        caller,
+        "customerAddressSetDefault",
+        address_id,
+        expected_version,
+        idempotency_key,
+        request,
+        act,
+        of_row(Address),
     )

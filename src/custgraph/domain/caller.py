@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from custgraph.auth.principal import Principal
-from custgraph.domain.actors import SYSTEM, Actor, actor_of
+from custgraph.domain.actors import Actor, actor_of
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,3 @@ class Caller:
     @classmethod
     def of(cls, principal: Principal, request_id: str | None = None) -> Caller:
         return cls(actor_of(principal), principal.key, request_id, principal.customer_id)
-
-
-SYSTEM_CALLER = Caller(SYSTEM, "system")

@@ -26,11 +26,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from custgraph.db.models import CustomFieldDefinition, CustomFieldValue
+from custgraph.db.models import Customer, CustomFieldDefinition, CustomFieldValue
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_locked_customer,
+    changed,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
+from custgraph.domain.events import change
 from custgraph.domain.transaction import in_transaction
 
 TYPES = ("TEXT", "INTEGER", "DECIMAL", "DATE", "BOOLEAN")
@@ -130,59 +136,68 @@ async def set_custom_fields(
     1000 characters). Setting what is already stored, or removing what is not there,
     changes nothing: no version bump, no event. Returns the customer's id.
     """
+    action = CustomerAction("customerSetCustomFields", caller, customer_id, expected_version)
 
     async def work(session: AsyncSession) -> int:
-        definitions = await _definitions(session, values)
-        wanted = _canonical_values(values, definitions)
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
-        stored = {
-            row.definition_id: row
-            for row in await session.scalars(
-                select(CustomFieldValue).where(
-                    CustomFieldValue.customer_id == customer.id,
-                    CustomFieldValue.definition_id.in_([d.id for d, _ in wanted]),
-                )
-            )
-        }
-        now = datetime.now(UTC)
-        changes = []
-        for definition, text in wanted:
-            row = stored.get(definition.id)
-            old = row.value if row is not None else None
-            if old == text:
-                continue
-            if text is None:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(
-                    CustomFieldValue(
-                        customer_id=customer.id,
-                        definition_id=definition.id,
-                        value=text,
-                        updated_at=now,
-                    )
-                )
-            else:
-                row.value = text
-                row.updated_at = now
-            changes.append(change(f"customFields.{definition.key}", old, text))
-        if not changes:
-            return customer.id
-        mark_changed(customer)
-        keys = ", ".join(c["field"].removeprefix("customFields.") for c in changes)
-        record_event(
-            session,
-            customer.id,
-            "CUSTOM_FIELDS_SET",
-            caller.actor,
-            textwrap.shorten(f"Custom fields set: {keys}", MAX_MESSAGE_LENGTH, placeholder=" …"),
-            changes,
-            request_id=caller.request_id,
-        )
-        return customer.id
+        # The values are checked against their definitions before the customer is
+        # locked, so a bad key or value is reported ahead of a missing customer or a
+        # stale version, and no lock is held for input that is refused anyway.
+        wanted = _canonical_values(values, await _definitions(session, values))
+
+        async def act(session: AsyncSession, customer: Customer) -> Outcome[int]:
+            return await _set_values(session, customer, wanted)
+
+        return await act_on_locked_customer(session, action, act)
 
     return await in_transaction(sessions, work)
+
+
+async def _set_values(
+    session: AsyncSession,
+    customer: Customer,
+    wanted: list[tuple[CustomFieldDefinition, str | None]],
+) -> Outcome[int]:
+    stored = {
+        row.definition_id: row
+        for row in await session.scalars(
+            select(CustomFieldValue).where(
+                CustomFieldValue.customer_id == customer.id,
+                CustomFieldValue.definition_id.in_([d.id for d, _ in wanted]),
+            )
+        )
+    }
+    now = datetime.now(UTC)
+    changes = []
+    for definition, text in wanted:
+        row = stored.get(definition.id)
+        old = row.value if row is not None else None
+        if old == text:
+            continue
+        if text is None:
+            if row is not None:
+                await session.delete(row)
+        elif row is None:
+            session.add(
+                CustomFieldValue(
+                    customer_id=customer.id,
+                    definition_id=definition.id,
+                    value=text,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.value = text
+            row.updated_at = now
+        changes.append(change(f"customFields.{definition.key}", old, text))
+    if not changes:
+        return unchanged(customer.id)
+    keys = ", ".join(c["field"].removeprefix("customFields.") for c in changes)
+    return changed(
+        customer.id,
+        "CUSTOM_FIELDS_SET",
+        textwrap.shorten(f"Custom fields set: {keys}", MAX_MESSAGE_LENGTH, placeholder=" …"),
+        changes,
+    )
 
 
 async def _definitions(

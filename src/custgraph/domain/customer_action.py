@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Customer
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_lock import check_version, lock_customer, mark_changed
 from custgraph.domain.events import record_event
 from custgraph.domain.idempotency import Replay, Work, once
 from custgraph.domain.transaction import in_transaction
@@ -65,6 +65,9 @@ def unchanged(result: T) -> Outcome[T]:
 
 
 Act = Callable[[AsyncSession, Customer], Awaitable[Outcome[T]]]
+# What answers an action whose request already holds on the locked record, or None
+# when it does not (see `act_on_locked_customer`).
+Settled = Callable[[Customer], Outcome[T] | None]
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,35 @@ class CustomerAction:
         }
 
 
-async def act_on_locked_customer(session: AsyncSession, action: CustomerAction, act: Act[T]) -> T:
+async def act_on_locked_customer(
+    session: AsyncSession,
+    action: CustomerAction,
+    act: Act[T],
+    *,
+    settled: Settled[T] | None = None,
+) -> T:
     """Lock the customer, check the version, run `act`, and log what it reports, inside
-    `session`'s transaction (for an action that is one step of a larger one)."""
+    `session`'s transaction (for an action that is one step of a larger one).
+
+    With `settled`, the locked record is first asked whether the request already holds:
+    the outcome it gives (`unchanged`, as a rule) stands for `act`'s, with no version
+    check, so that a retry of a change that went through is not a CONFLICT. None goes on
+    to the version check, which then comes after the record's other refusals (missing,
+    merged or erased), and to `act`.
+    """
     customer = await lock_customer(
         session,
         action.customer_id,
-        action.expected_version,
+        action.expected_version if settled is None else None,
         caller=action.caller,
         field=action.field,
         allow_final=action.allow_final,
     )
-    outcome = await act(session, customer)
+    outcome = None if settled is None else settled(customer)
+    if outcome is None:
+        if settled is not None:
+            check_version(customer, action.expected_version)
+        outcome = await act(session, customer)
     if outcome.record_changed:
         mark_changed(customer)
     for event in outcome.events:
@@ -126,12 +146,15 @@ async def act_on_customer(
     action: CustomerAction,
     act: Act[T],
     kept: Replay[T] | None = None,
+    *,
+    settled: Settled[T] | None = None,
 ) -> T:
     """The action in its own transaction; with `kept`, a retry with the action's
-    idempotency key gets the first result back and changes nothing."""
+    idempotency key gets the first result back and changes nothing. `settled` as for
+    `act_on_locked_customer`."""
 
     async def locked(session: AsyncSession) -> T:
-        return await act_on_locked_customer(session, action, act)
+        return await act_on_locked_customer(session, action, act, settled=settled)
 
     work: Work[T] = locked
     if kept is not None:

@@ -15,7 +15,14 @@ from custgraph.db.models import Customer
 from custgraph.domain import profile
 from custgraph.domain.caller import Caller
 from custgraph.domain.customer_accounts import send_set_password, send_verification
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    Act,
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    changed,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
 from custgraph.domain.events import change, record_event
 from custgraph.domain.idempotency import of_row, once
@@ -29,8 +36,11 @@ Check = Callable[[Any, list[str]], Any]
 
 @dataclass(frozen=True)
 class EditableField:
-    attribute: str  # the model's column
-    name: str  # the field's name in the API, for errors and the activity log
+    name: str  # the domain's name: the model's attribute
+    # How the activity log, the change feed and errors name the field. Partners read
+    # these names in the feed and in stored events, so they are part of the record's
+    # history, not a choice of the API layer.
+    logged_as: str
     check: Check
     customer_may_edit: bool = False  # a customer may change it on their own record
 
@@ -76,33 +86,41 @@ EDITABLE_FIELDS: dict[str, EditableField] = {
     ]
 }
 # Fields whose change needs `customers:admin` (the GraphQL layer checks the permission).
-ADMIN_FIELDS = frozenset({"paymentTerms", "creditLimit", "commissionReducedPercent"})
+ADMIN_FIELDS = frozenset({"payment_terms", "credit_limit", "commission_reduced_percent"})
 
 
 def _checked(values: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
-    """The given fields, checked and normalised, keyed by API name."""
+    """The given fields (by the domain's names), checked and normalised."""
     checked: dict[str, Any] = {}
     for name, value in values.items():
         spec = EDITABLE_FIELDS.get(name)
         if spec is None:
             raise DomainError("INVALID", f"`{name}` cannot be edited here.", [name])
         if caller.customer_id is not None and not spec.customer_may_edit:
-            raise DomainError("NOT_ALLOWED", f"Customers cannot change `{name}`.", [name])
-        checked[name] = spec.check(value, [name])
+            raise DomainError(
+                "NOT_ALLOWED", f"Customers cannot change `{spec.logged_as}`.", [spec.logged_as]
+            )
+        checked[name] = spec.check(value, [spec.logged_as])
     return checked
 
 
+def as_logged(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` keyed as the log names the fields. Idempotency fingerprints use these
+    names, as they did when the keys stored so far were made."""
+    return {EDITABLE_FIELDS[name].logged_as: value for name, value in values.items()}
+
+
 def _current(customer: Customer, name: str) -> Any:
-    if name == "idDocument":
+    if name == "id_document":
         return customer.id_document_type, customer.id_document_number
-    return getattr(customer, EDITABLE_FIELDS[name].attribute)
+    return getattr(customer, name)
 
 
 def _assign(customer: Customer, name: str, value: Any) -> None:
-    if name == "idDocument":
+    if name == "id_document":
         customer.id_document_type, customer.id_document_number = value
     else:
-        setattr(customer, EDITABLE_FIELDS[name].attribute, value)
+        setattr(customer, name, value)
 
 
 def _shown(value: Any) -> Any:
@@ -143,7 +161,7 @@ def checked_new_email(settings: Settings, email: str | None) -> str | None:
 
 def checked_new_values(caller: Caller, new: NewCustomer) -> dict[str, Any]:
     """A new record's fields, checked, the names required."""
-    return _checked({"firstName": "", "lastName": "", **new.values}, caller)
+    return _checked({"first_name": "", "last_name": "", **new.values}, caller)
 
 
 async def open_record(
@@ -161,7 +179,7 @@ async def open_record(
         )
         if taken is not None:
             raise DomainError("TAKEN", "Another customer has this email.", ["email"])
-    await _refuse_taken_external_id(session, values.get("externalId"), None)
+    await _refuse_taken_external_id(session, values.get("external_id"), None)
     customer = Customer(
         reference=placeholder_reference(),
         email=email,
@@ -191,7 +209,7 @@ def _request(new: NewCustomer, email: str | None, values: Mapping[str, Any]) -> 
     """What a retry with the same idempotency key must ask for again."""
     return {
         "email": email,
-        "values": dict(values),
+        "values": as_logged(values),
         "tags": sorted(new.tags),
         "send_set_password_email": new.send_set_password_email,
         "send_verification_email": new.send_verification_email,
@@ -230,37 +248,30 @@ async def create_customer(
 
 
 def checked_changes(values: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
-    """The fields to change, checked and normalised, keyed by API name."""
+    """The fields to change (by the domain's names), checked and normalised."""
     return _checked(values, caller)
 
 
-async def apply_changes(
-    session: AsyncSession, caller: Caller, customer: Customer, checked: Mapping[str, Any]
-) -> Customer:
-    """Set the checked fields on the locked `customer`; values equal to the current ones
-    write nothing (no version bump, no event)."""
-    if "externalId" in checked:
-        await _refuse_taken_external_id(session, checked["externalId"], customer.id)
-    changes = []
-    for name, value in checked.items():
-        old = _current(customer, name)
-        if old != value:
-            changes.append(change(name, _shown(old), _shown(value)))
-            _assign(customer, name, value)
-    if not changes:
-        return customer
-    refresh_search_text(customer)
-    mark_changed(customer)
-    record_event(
-        session,
-        customer.id,
-        "CUSTOMER_UPDATED",
-        caller.actor,
-        f"Updated {', '.join(c['field'] for c in changes)}",
-        changes,
-        caller.request_id,
-    )
-    return customer
+def changes_to(checked: Mapping[str, Any]) -> Act[Customer]:
+    """The act of setting the checked fields on the locked customer; values equal to the
+    current ones write nothing (no version bump, no event)."""
+
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[Customer]:
+        if "external_id" in checked:
+            await _refuse_taken_external_id(session, checked["external_id"], customer.id)
+        changes = []
+        for name, value in checked.items():
+            old = _current(customer, name)
+            if old != value:
+                changes.append(change(EDITABLE_FIELDS[name].logged_as, _shown(old), _shown(value)))
+                _assign(customer, name, value)
+        if not changes:
+            return unchanged(customer)
+        refresh_search_text(customer)
+        message = f"Updated {', '.join(c['field'] for c in changes)}"
+        return changed(customer, "CUSTOMER_UPDATED", message, changes)
+
+    return act
 
 
 async def update_customer(
@@ -277,13 +288,12 @@ async def update_customer(
     values equal to the current ones writes nothing and keeps the version.
     """
     checked = _checked(values, caller)
-
-    async def work(session: AsyncSession) -> Customer:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
-        return await apply_changes(session, caller, customer, checked)
-
-    request = {"customer_id": customer_id, "values": checked, "expected_version": expected_version}
-    return await in_transaction(
-        sessions,
-        once(caller, "customerUpdate", idempotency_key, request, work, of_row(Customer)),
+    action = CustomerAction(
+        "customerUpdate",
+        caller,
+        customer_id,
+        expected_version,
+        idempotency_key,
+        {"values": as_logged(checked)},
     )
+    return await act_on_customer(sessions, action, changes_to(checked), of_row(Customer))

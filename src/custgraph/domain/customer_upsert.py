@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.db.models import Customer, CustomerChange
 from custgraph.domain import profile
 from custgraph.domain.caller import Caller
+from custgraph.domain.customer_action import CustomerAction, act_on_locked_customer
 from custgraph.domain.customer_lock import FINAL_STATUSES
 from custgraph.domain.customer_record import (
     NewCustomer,
-    apply_changes,
+    as_logged,
+    changes_to,
     checked_changes,
     checked_new_email,
     checked_new_values,
@@ -101,11 +103,11 @@ async def upsert_customer(
     assert external is not None
     email = checked_new_email(settings, new.email)
     given = dict(new.values)
-    given.pop("externalId", None)
+    given.pop("external_id", None)
     request = {
         "external_id": external,
         "email": email,
-        "values": dict(given),
+        "values": as_logged(given),
         "tags": sorted(new.tags),
         "expected_version": expected_version,
     }
@@ -120,7 +122,7 @@ async def upsert_customer(
                     ["expectedVersion"],
                 )
             values = checked_new_values(
-                caller, NewCustomer(email, {**given, "externalId": external}, [], False)
+                caller, NewCustomer(email, {**given, "external_id": external}, [], False)
             )
             try:
                 created = await open_record(session, settings, caller, email, values, new)
@@ -148,7 +150,9 @@ async def upsert_customer(
                 ["email"],
             )
         checked: Mapping[str, Any] = checked_changes(given, caller)
-        return Upserted(await apply_changes(session, caller, existing, checked), False)
+        # Found and locked by its external id, its version checked above.
+        action = CustomerAction("customerUpsert", caller, existing.id, field="externalId")
+        return Upserted(await act_on_locked_customer(session, action, changes_to(checked)), False)
 
     return await in_transaction(
         sessions, once(caller, "customerUpsert", idempotency_key, request, work, _KEPT)

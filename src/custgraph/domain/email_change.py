@@ -11,9 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.db.models import ActionToken, Customer
 from custgraph.domain.caller import Caller
 from custgraph.domain.customer_accounts import send_verification
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_locked_customer,
+    changed,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
+from custgraph.domain.events import change
 from custgraph.domain.idempotency import of_customer_id, once
 from custgraph.domain.outbox import enqueue_message
 from custgraph.domain.references import refresh_search_text
@@ -75,16 +80,13 @@ async def change_email(
     new_email = normalized_email(
         email, special_use_domains=settings.email_allow_special_use_domains
     )
-    request = {"customerId": customer_id, "email": new_email, "expectedVersion": expected_version}
 
-    async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[int]:
         await _refuse_when_taken(session, customer, new_email)
         old_email, old_verified = customer.email, customer.email_verified
         customer.email = new_email
         customer.email_verified = False
         refresh_search_text(customer)
-        mark_changed(customer)
         try:
             # Two customers taking one address at the same moment: the unique index decides.
             await session.flush()
@@ -99,17 +101,21 @@ async def change_email(
         await send_verification(session, settings, customer)
         if old_email is not None:
             await _notify_old_address(session, customer, old_email)
-        record_event(
-            session,
+        return changed(
             customer.id,
             "EMAIL_CHANGED",
-            caller.actor,
             "Email changed; verification sent to the new address",
             [change("email", old_email, new_email), change("emailVerified", old_verified, False)],
-            request_id=caller.request_id,
         )
-        return customer.id
 
+    action = CustomerAction(OPERATION, caller, customer_id, expected_version)
+
+    async def work(session: AsyncSession) -> int:
+        return await act_on_locked_customer(session, action, act)
+
+    # Not `act_on_customer`'s key check: keys already stored were fingerprinted with these
+    # camelCase names, and a retry with one of them must still replay.
+    request = {"customerId": customer_id, "email": new_email, "expectedVersion": expected_version}
     return await in_transaction(
         sessions, once(caller, OPERATION, idempotency_key, request, work, of_customer_id())
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -24,8 +25,13 @@ from custgraph.db.models import (
     PointsEntry,
 )
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
-from custgraph.domain.events import change, record_event
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_locked_customer,
+    changed,
+)
+from custgraph.domain.events import change
 from custgraph.domain.idempotency import of_value, once
 from custgraph.domain.references import refresh_search_text
 from custgraph.domain.transaction import in_transaction
@@ -209,33 +215,45 @@ async def erase_customer(
     erased with it. Nothing can change an erased record afterwards. The CUSTOMER_ERASED
     event names no personal data. Returns the customer's id.
     """
-    request = {"customer_id": customer_id, "expected_version": expected_version}
+    action = CustomerAction("customerErase", caller, customer_id, expected_version)
+    merged: list[Customer] = []  # found and locked by `erase`, erased after it
+
+    # The events are logged once `erase` returns: after the scrub, which would blank them.
+    async def erase(session: AsyncSession, customer: Customer) -> Outcome[Customer]:
+        merged[:] = await _merged_into(session, customer.id)
+        counts = await _remove_personal_rows(session, [customer.id, *(r.id for r in merged)])
+        removed = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
+        return _erased(customer, f" (deleted {removed})" if removed else "")
 
     async def work(session: AsyncSession) -> int:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
-        records = [customer, *await _merged_into(session, customer.id)]
-        ids = [r.id for r in records]
-        counts = await _remove_personal_rows(session, ids)
-        removed = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
-        for record in records:
-            old_status = record.status
-            _clear_person(record)
-            record.status = "ERASED"
-            mark_changed(record)
-            detail = f" (deleted {removed})" if removed else ""
-            if record is not customer:
-                detail = f" together with {customer.reference}, which it was merged into"
-            record_event(
-                session,
-                record.id,
-                "CUSTOMER_ERASED",
-                caller.actor,
-                "Personal data erased" + detail,
-                [change("status", old_status, "ERASED")],
-                request_id=caller.request_id,
-            )
+        customer = await act_on_locked_customer(session, action, erase)
+        together = f" together with {customer.reference}, which it was merged into"
+
+        async def erase_with_it(_session: AsyncSession, record: Customer) -> Outcome[Customer]:
+            return _erased(record, together)
+
+        # Whoever may erase the customer erases the records merged into it, which are
+        # MERGED (hence final) and already locked.
+        with_it = replace(caller, customer_id=None)
+        for record in merged:
+            merged_action = CustomerAction(action.operation, with_it, record.id, allow_final=True)
+            await act_on_locked_customer(session, merged_action, erase_with_it)
         return customer.id
 
     return await in_transaction(
-        sessions, once(caller, "customerErase", idempotency_key, request, work, of_value())
+        sessions,
+        once(caller, action.operation, idempotency_key, action.fingerprint(), work, of_value()),
+    )
+
+
+def _erased(record: Customer, detail: str) -> Outcome[Customer]:
+    """The record emptied and ERASED, its CUSTOMER_ERASED event naming no personal data."""
+    old_status = record.status
+    _clear_person(record)
+    record.status = "ERASED"
+    return changed(
+        record,
+        "CUSTOMER_ERASED",
+        "Personal data erased" + detail,
+        [change("status", old_status, "ERASED")],
     )

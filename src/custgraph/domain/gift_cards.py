@@ -16,9 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Customer, GiftCard, GiftCardEntry
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_locked_customer,
+    changed,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
+from custgraph.domain.events import change
 from custgraph.domain.idempotency import of_customer_row, once
 from custgraph.domain.ledgers import parse_amount
 from custgraph.domain.outbox import enqueue_message
@@ -152,10 +157,7 @@ async def issue_gift_card(
         "message": message,
     }
 
-    async def work(session: AsyncSession) -> GiftCardResult:
-        customer = await lock_customer(
-            session, issue.customer_id, issue.expected_version, caller=caller
-        )
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[GiftCardResult]:
         card = GiftCard(
             customer_id=customer.id,
             code=await _unused_code(session),
@@ -177,19 +179,21 @@ async def issue_gift_card(
                 **caller.actor.columns(),
             )
         )
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
+        await _send_gift(session, customer, card)
+        return changed(
+            GiftCardResult(customer.id, card),
             "GIFT_CARD_ISSUED",
-            caller.actor,
             f"Gift card …{card.code[-4:]} issued: {amount} {currency}",
             [change("giftCards", None, _label(card))],
-            request_id=caller.request_id,
         )
-        await _send_gift(session, customer, card)
-        return GiftCardResult(customer.id, card)
 
+    action = CustomerAction(GIFT_CARD_ISSUE, caller, issue.customer_id, issue.expected_version)
+
+    async def work(session: AsyncSession) -> GiftCardResult:
+        return await act_on_locked_customer(session, action, act)
+
+    # Not act_on_customer's fingerprint: keys were stored without the expected version,
+    # and adding it would refuse their retries as IDEMPOTENCY_KEY_REUSED.
     return await in_transaction(
         sessions, once(caller, GIFT_CARD_ISSUE, issue.idempotency_key, request, work, _CARD_KEPT)
     )
@@ -227,14 +231,7 @@ async def deactivate_gift_card(
     reason = _checked_deactivation_reason(deactivation.reason)
     request = {"gift_card_id": deactivation.gift_card_id, "reason": reason}
 
-    async def work(session: AsyncSession) -> GiftCardResult:
-        owner_id = await session.scalar(
-            select(GiftCard.customer_id).where(GiftCard.id == deactivation.gift_card_id)
-        )
-        if owner_id is None:
-            raise DomainError("NOT_FOUND", "Gift card not found.", ["giftCardId"])
-        # The owner first, then the card: the order every action on a customer takes.
-        customer = await lock_customer(session, owner_id, caller=caller, field="giftCardId")
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[GiftCardResult]:
         card = await session.scalar(
             select(GiftCard).where(GiftCard.id == deactivation.gift_card_id).with_for_update()
         )
@@ -256,18 +253,25 @@ async def deactivate_gift_card(
         card.balance = Decimal("0.00")
         card.is_active = False
         card.deactivated_at = datetime.now(UTC)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
+        return changed(
+            GiftCardResult(customer.id, card),
             "GIFT_CARD_DEACTIVATED",
-            caller.actor,
             f"Gift card …{card.code[-4:]} deactivated" + (f": {reason}" if reason else ""),
             [change("giftCards", before, _label(card))],
-            request_id=caller.request_id,
         )
-        return GiftCardResult(customer.id, card)
 
+    async def work(session: AsyncSession) -> GiftCardResult:
+        owner_id = await session.scalar(
+            select(GiftCard.customer_id).where(GiftCard.id == deactivation.gift_card_id)
+        )
+        if owner_id is None:
+            raise DomainError("NOT_FOUND", "Gift card not found.", ["giftCardId"])
+        # The owner first, then the card: the order every action on a customer takes.
+        action = CustomerAction(GIFT_CARD_DEACTIVATE, caller, owner_id, field="giftCardId")
+        return await act_on_locked_customer(session, action, act)
+
+    # The caller names the card, not its owner: the key keeps the request it was stored
+    # with, around the whole transaction, so keys stored before still replay.
     key = deactivation.idempotency_key
     return await in_transaction(
         sessions, once(caller, GIFT_CARD_DEACTIVATE, key, request, work, _CARD_KEPT)

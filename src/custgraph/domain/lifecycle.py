@@ -10,10 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from custgraph.db.models import Customer, GiftCard, Order
 from custgraph.domain.caller import Caller
 from custgraph.domain.changes import CUSTOMER_DELETED, note_change
-from custgraph.domain.customer_lock import check_version, lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    changed,
+    unchanged,
+)
+from custgraph.domain.customer_lock import FINAL_STATUSES
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
-from custgraph.domain.transaction import in_transaction
+from custgraph.domain.events import change
 
 logger = logging.getLogger(__name__)
 
@@ -87,32 +93,27 @@ async def set_status(
     """
     why = checked_reason(reason)
 
-    async def work(session: AsyncSession) -> int:
-        # Merged and erased records are loaded too, so that they get the transition
-        # table's answer rather than a generic refusal.
-        customer = await lock_customer(session, customer_id, caller=caller, allow_final=True)
+    def settled(customer: Customer) -> Outcome[int] | None:
+        # MERGED or ERASED asked for is refused even where held: no status change sets them.
+        if customer.status == status and status not in FINAL_STATUSES:
+            return unchanged(customer.id)
+        return None
+
+    async def act(_session: AsyncSession, customer: Customer) -> Outcome[int]:
         old = customer.status
-        if old == status and status not in ("MERGED", "ERASED"):
-            return customer.id
-        check_version(customer, expected_version)
         _checked_transition(old, status)
         customer.status = status
         if status in ENDS_SESSIONS:
             customer.token_version += 1
-        mark_changed(customer)
         message = f"Status changed from {old} to {status}" + (f": {why}" if why else "")
-        record_event(
-            session,
-            customer.id,
-            "STATUS_CHANGED",
-            caller.actor,
-            message,
-            [change("status", old, status)],
-            request_id=caller.request_id,
-        )
-        return customer.id
+        return changed(customer.id, "STATUS_CHANGED", message, [change("status", old, status)])
 
-    return await in_transaction(sessions, work)
+    # Merged and erased records are loaded too, so that they get the transition table's
+    # answer rather than a generic refusal.
+    action = CustomerAction(
+        "customerSetStatus", caller, customer_id, expected_version, allow_final=True
+    )
+    return await act_on_customer(sessions, action, act, settled=settled)
 
 
 async def _refuse_when_value_would_vanish(session: AsyncSession, customer: Customer) -> None:
@@ -169,8 +170,7 @@ async def delete_customer(
     id. Returns the deleted id.
     """
 
-    async def work(session: AsyncSession) -> str:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[str]:
         await _refuse_when_value_would_vanish(session, customer)
         # The activity log goes with the customer; the change feed keeps the deletion.
         note_change(
@@ -185,10 +185,12 @@ async def delete_customer(
         # outbox rows with them, so nothing queued goes out); no relationships are mapped.
         await session.delete(customer)
         await session.flush()
-        return customer.reference
+        # No event and no version: the record and its log are gone.
+        return Outcome(customer.reference)
 
-    reference = await in_transaction(sessions, work)
-    # Logged once committed (and not inside `work`, which may run more than once).
+    action = CustomerAction("customerDelete", caller, customer_id, expected_version)
+    reference = await act_on_customer(sessions, action, act)
+    # Logged once committed (and not inside `act`, which may run more than once).
     logger.info(
         "customer %s (%s) deleted by %s %s (%s), request %s",
         customer_id,

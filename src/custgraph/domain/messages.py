@@ -10,9 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Customer
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_locked_customer,
+    logged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import record_event
 from custgraph.domain.idempotency import Replay, once
 from custgraph.domain.outbox import enqueue_message
 from custgraph.domain.transaction import in_transaction
@@ -57,8 +61,7 @@ async def notify_customer(
     }
     operation = "customerNotify"
 
-    async def work(session: AsyncSession) -> Sent:
-        customer = await lock_customer(session, customer_id, caller=caller)
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[Sent]:
         notification = await enqueue_message(
             session,
             customer_id=customer.id,
@@ -69,16 +72,19 @@ async def notify_customer(
             body=clean_body,
         )
         title = f": {clean_subject}" if clean_subject else ""
-        record_event(
-            session,
-            customer.id,
+        return logged(
+            Sent(customer.id, notification.id),
             "NOTIFICATION_SENT",
-            caller.actor,
             textwrap.shorten(f"{channel} message queued{title}", MAX_MESSAGE_LENGTH),
-            request_id=caller.request_id,
         )
-        return Sent(customer.id, notification.id)
 
+    action = CustomerAction(operation, caller, customer_id)
+
+    async def work(session: AsyncSession) -> Sent:
+        return await act_on_locked_customer(session, action, act)
+
+    # Not act_on_customer's fingerprint: keys were stored with "customerId" and without
+    # an expected version, and a new fingerprint would refuse their retries.
     return await in_transaction(
         sessions, once(caller, operation, idempotency_key, request, work, _SENT_KEPT)
     )

@@ -9,22 +9,32 @@ note is not copied into the log.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from custgraph.db.models import Customer, Note
 from custgraph.domain.caller import Caller
-from custgraph.domain.customer_lock import lock_customer, mark_changed
+from custgraph.domain.customer_action import (
+    CustomerAction,
+    Outcome,
+    act_on_customer,
+    act_on_locked_customer,
+    changed,
+    unchanged,
+)
 from custgraph.domain.errors import DomainError
-from custgraph.domain.events import change, record_event
+from custgraph.domain.events import change
 from custgraph.domain.idempotency import Replay, of_row, once
 from custgraph.domain.transaction import in_transaction
 
 MAX_BODY_LENGTH = 5000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,10 +75,8 @@ async def add_note(
 ) -> Note:
     """Write a note on the customer; the caller is its author."""
     text = checked_body(body)
-    request = {"customer_id": customer_id, "body": text, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> Note:
-        customer = await lock_customer(session, customer_id, expected_version, caller=caller)
+    async def act(session: AsyncSession, customer: Customer) -> Outcome[Note]:
         now = datetime.now(UTC)
         note = Note(
             customer_id=customer.id,
@@ -79,21 +87,17 @@ async def add_note(
         )
         session.add(note)
         await session.flush()
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
+        return changed(
+            note,
             "NOTE_ADDED",
-            caller.actor,
             "Note added",
             [change("notes", None, note.id), change("notes.body", None, text)],
-            request_id=caller.request_id,
         )
-        return note
 
-    return await in_transaction(
-        sessions, once(caller, "customerNoteAdd", idempotency_key, request, work, of_row(Note))
+    action = CustomerAction(
+        "customerNoteAdd", caller, customer_id, expected_version, idempotency_key, {"body": text}
     )
+    return await act_on_customer(sessions, action, act, of_row(Note))
 
 
 async def update_note(
@@ -112,27 +116,26 @@ async def update_note(
     text = checked_body(body)
     request = {"note_id": note_id, "body": text, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> Note:
-        customer, note = await _locked_note(session, caller, note_id, expected_version)
+    async def act(_session: AsyncSession, _customer: Customer, note: Note) -> Outcome[Note]:
         if note.body == text:
-            return note
+            return unchanged(note)
         old = note.body
         note.body = text
         note.updated_at = datetime.now(UTC)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
-            "NOTE_UPDATED",
-            caller.actor,
-            f"Note {note.id} updated",
-            [change("notes.body", old, text)],
-            request_id=caller.request_id,
+        return changed(
+            note, "NOTE_UPDATED", f"Note {note.id} updated", [change("notes.body", old, text)]
         )
-        return note
 
-    return await in_transaction(
-        sessions, once(caller, "customerNoteUpdate", idempotency_key, request, work, of_row(Note))
+    return await _act_on_note(
+        sessions,
+        caller,
+        "customerNoteUpdate",
+        note_id,
+        expected_version,
+        idempotency_key,
+        request,
+        act,
+        of_row(Note),
     )
 
 
@@ -147,40 +150,68 @@ async def delete_note(
     """Delete a note for good; the log keeps that it existed, not what it said."""
     request = {"note_id": note_id, "expected_version": expected_version}
 
-    async def work(session: AsyncSession) -> DeletedNote:
-        customer, note = await _locked_note(session, caller, note_id, expected_version)
+    async def act(session: AsyncSession, customer: Customer, note: Note) -> Outcome[DeletedNote]:
         await session.delete(note)
-        mark_changed(customer)
-        record_event(
-            session,
-            customer.id,
+        return changed(
+            DeletedNote(customer_id=customer.id, note_id=note_id),
             "NOTE_DELETED",
-            caller.actor,
             "Note deleted",
             [change("notes", note_id, None)],
-            request_id=caller.request_id,
         )
-        return DeletedNote(customer_id=customer.id, note_id=note_id)
+
+    return await _act_on_note(
+        sessions,
+        caller,
+        "customerNoteDelete",
+        note_id,
+        expected_version,
+        idempotency_key,
+        request,
+        act,
+        _DELETED,
+    )
+
+
+NoteAct = Callable[[AsyncSession, Customer, Note], Awaitable[Outcome[T]]]
+
+
+async def _act_on_note(
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    operation: str,
+    note_id: int,
+    expected_version: int | None,
+    idempotency_key: str | None,
+    request: dict[str, Any],
+    act: NoteAct[T],
+    kept: Replay[T],
+) -> T:
+    """`act` on the note and its customer, the customer locked first like every other
+    action does, so that two actions never wait on each other's locks in opposite orders.
+
+    The idempotency key stays around the whole transaction with the request it was
+    always stored with (the note, not the customer, is what the caller names), so keys
+    stored before still replay; a customer fingerprint would not match them.
+    """
+
+    async def work(session: AsyncSession) -> T:
+        customer_id = await session.scalar(select(Note.customer_id).where(Note.id == note_id))
+        if customer_id is None:
+            raise DomainError("NOT_FOUND", "Note not found.", ["noteId"])
+        action = CustomerAction(operation, caller, customer_id, expected_version, field="noteId")
+
+        async def on_customer(session: AsyncSession, customer: Customer) -> Outcome[T]:
+            note = await session.scalar(
+                select(Note)
+                .where(Note.id == note_id, Note.customer_id == customer.id)
+                .with_for_update()
+            )
+            if note is None:  # deleted, or moved by a merge, while we waited for the lock
+                raise DomainError("NOT_FOUND", "Note not found.", ["noteId"])
+            return await act(session, customer, note)
+
+        return await act_on_locked_customer(session, action, on_customer)
 
     return await in_transaction(
-        sessions, once(caller, "customerNoteDelete", idempotency_key, request, work, _DELETED)
+        sessions, once(caller, operation, idempotency_key, request, work, kept)
     )
-
-
-async def _locked_note(
-    session: AsyncSession, caller: Caller, note_id: int, expected_version: int | None
-) -> tuple[Customer, Note]:
-    """The note and its customer, the customer locked first like every other action does,
-    so that two actions never wait on each other's locks in opposite orders."""
-    customer_id = await session.scalar(select(Note.customer_id).where(Note.id == note_id))
-    if customer_id is None:
-        raise DomainError("NOT_FOUND", "Note not found.", ["noteId"])
-    customer = await lock_customer(
-        session, customer_id, expected_version, caller=caller, field="noteId"
-    )
-    note = await session.scalar(
-        select(Note).where(Note.id == note_id, Note.customer_id == customer.id).with_for_update()
-    )
-    if note is None:  # deleted, or moved by a merge, while we waited for the lock
-        raise DomainError("NOT_FOUND", "Note not found.", ["noteId"])
-    return customer, note

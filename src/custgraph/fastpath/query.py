@@ -20,7 +20,6 @@ from strawberry.schema import Schema
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from custgraph.auth.permissions import Permission
 from custgraph.fastpath.compiler import Compiler, NotCompilable, query_operation
 from custgraph.fastpath.plan import (
     EDGES,
@@ -39,6 +38,7 @@ from custgraph.fastpath.rows import Env
 from custgraph.loaders.registry import Loaders
 from custgraph.resolvers.customers import load_customer_page
 from custgraph.schema.global_id import decode_id_of
+from custgraph.schema.mutation_access import access_of
 
 
 class RootField:
@@ -246,9 +246,14 @@ def compile_query(
         if name == "__typename":
             roots.append(RootTypename(key))
             continue
+        field = schema.get_field_for_type(name, query_type.name)
+        access = access_of(field) if field is not None else None
+        # Compiled for callers holding the root's permission on all customers; anyone
+        # else (a customer reading their own record) takes the general path.
         if (
             name not in ("customer", "customers")
-            or Permission.CUSTOMERS_READ not in env.permissions
+            or access is None
+            or access.permission not in env.permissions
         ):
             raise NotCompilable(name)
         definition = query_type.fields[name]
@@ -257,7 +262,6 @@ def compile_query(
             target = target.of_type
         selections = compiler.sub_selections(nodes)
         if name == "customers":
-            field = schema.get_field_for_type(name, query_type.name)
             assert field is not None
             plan = compiler.connection_plan(target, selections)
             roots.append(RootCustomers(key, definition, field, nodes[0], plan, schema))

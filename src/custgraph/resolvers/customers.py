@@ -16,7 +16,7 @@ from custgraph.loaders.customer_list import (
     count_customers,
     fetch_customer_page,
 )
-from custgraph.resolvers.access import require, require_on_customer
+from custgraph.resolvers.access import require_on_customer
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
 from custgraph.schema.enums import CustomerSortField, SortDirection
@@ -124,7 +124,7 @@ async def resolve_customers(
     filter: CustomerFilter | None,
     sort: CustomerSort | None,
 ) -> Connection[Customer]:
-    require(info, Permission.CUSTOMERS_READ)
+    # `customers:read` is declared on the root field (schema/query.py).
     page, count = await load_customer_page(
         info.context, first, after, last, before, search, filter, sort
     )

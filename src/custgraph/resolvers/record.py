@@ -38,7 +38,8 @@ P = Permission
 
 
 def _given(input: Any, names: list[str]) -> dict[str, Any]:
-    """The input fields the client sent, by API name, with enums and nested inputs as values."""
+    """The input fields the client sent, by their Python (the domain's) names, with enums
+    and nested inputs as values."""
     values: dict[str, Any] = {}
     for name in names:
         value = getattr(input, name)
@@ -48,8 +49,7 @@ def _given(input: Any, names: list[str]) -> dict[str, Any]:
             value = value.name
         elif value is not None and hasattr(value, "__dataclass_fields__"):
             value = {k: getattr(value, k) for k in value.__dataclass_fields__}
-        head, *rest = name.split("_")
-        values[head + "".join(part.title() for part in rest)] = value
+        values[name] = value
     return values
 
 
@@ -103,7 +103,8 @@ def _editable_values(info: Info, input: Any) -> dict[str, Any]:
     values = _given(input, UPDATE_FIELDS)
     admin_fields = customer_record.ADMIN_FIELDS & values.keys()
     if admin_fields and not info.context.principal.can(P.CUSTOMERS_ADMIN):
-        raise forbidden(f"Changing {', '.join(sorted(admin_fields))} requires `customers:admin`.")
+        named = sorted(customer_record.EDITABLE_FIELDS[name].logged_as for name in admin_fields)
+        raise forbidden(f"Changing {', '.join(named)} requires `customers:admin`.")
     return values
 
 

@@ -1,5 +1,6 @@
 """Who may call each mutation, declared on its field: checked before its resolver runs and
 written into its description from the same declaration, so the two cannot drift apart.
+The customer read roots declare theirs the same way (`root_read`).
 
 Every mutation is declared with `mutation(requires=…)`; tests/schema/test_mutation_access.py
 fails for a Mutation field declared any other way.
@@ -94,8 +95,17 @@ def mutation(*, requires: Permission | Access, description: str) -> Any:
     )
 
 
+def root_read(*, requires: Permission | Access, description: str) -> Any:
+    """`strawberry.field` for a root query field, with its access declared and checked as
+    a mutation's. The compiled read path takes the permission from here too. The
+    description is left as written: the published SDL named no permission for these."""
+    access = requires if isinstance(requires, Access) else Access(requires)
+    return strawberry.field(description=description, extensions=[MutationAccess(access)])
+
+
 def access_of(field: StrawberryField) -> Access | None:
-    """The access a field was declared with, None for a field not made by `mutation`."""
+    """The access a field was declared with, None for a field made by neither `mutation`
+    nor `root_read`."""
     for extension in field.extensions:
         if isinstance(extension, MutationAccess):
             return extension.access

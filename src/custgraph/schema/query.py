@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from custgraph.auth.permissions import Permission
 from custgraph.resolvers.access import signed_in
 from custgraph.resolvers.customers import resolve_customer, resolve_customers
 from custgraph.resolvers.node import resolve_node, resolve_nodes
@@ -21,6 +22,7 @@ from custgraph.schema.area_queries import (
 )
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
+from custgraph.schema.mutation_access import Access, OwnRecord, root_read
 from custgraph.schema.node import Node
 from custgraph.schema.pagination import Connection
 from custgraph.schema.staff import StaffUser
@@ -30,7 +32,11 @@ from custgraph.schema.viewer import Viewer, viewer_kind
 
 @strawberry.type(description="Everything that can be read.")
 class Query(CustomFieldQuery, MergePreviewQuery, WebhookQuery, ChangeFeedQuery, BulkJobQuery):
-    @strawberry.field(description="One customer, by its id or by its external (ERP) id.")
+    # A customer principal may read their own record: the resolver checks the row.
+    @root_read(
+        requires=Access(Permission.CUSTOMERS_READ, OwnRecord.BY_ROW),
+        description="One customer, by its id or by its external (ERP) id.",
+    )
     async def customer(
         self,
         info: Info,
@@ -44,9 +50,10 @@ class Query(CustomFieldQuery, MergePreviewQuery, WebhookQuery, ChangeFeedQuery, 
     ) -> Customer | None:
         return await resolve_customer(info, id, external_id)
 
-    @strawberry.field(
+    @root_read(
+        requires=Permission.CUSTOMERS_READ,
         description="Customers, searched, filtered and sorted, a page at a time "
-        "(`first` defaults to 20, at most 100)."
+        "(`first` defaults to 20, at most 100).",
     )
     async def customers(
         self,
