@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from custgraph.admission import ExecutionBudget
+from custgraph.admission import ExecutionBudget, cheap_query_limit
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.migrate import current_revision, head_revision
 from custgraph.db.reader import Reader
@@ -74,7 +74,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema=build_schema(),
         graphiql_page=page,
         execution_budget=(
-            ExecutionBudget(settings.execution_budget, settings.execution_at_once)
+            ExecutionBudget(
+                settings.execution_budget,
+                settings.execution_at_once,
+                cheap_query_limit(
+                    settings.execution_cheap_at_least, settings.execution_cheap_at_most
+                ),
+            )
             if settings.execution_budget
             else None
         ),
@@ -113,7 +119,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def metrics_page(_: Request) -> Response:
         backlog = await pending_outbox_messages(engine, settings.ready_timeout_seconds)
-        return Response(metrics.render(backlog), media_type=METRICS_CONTENT_TYPE)
+        budget = state.execution_budget
+        cheap = budget.cheap.limit if budget is not None and budget.cheap is not None else None
+        return Response(metrics.render(backlog, cheap), media_type=METRICS_CONTENT_TYPE)
 
     senders = senders_for(settings)  # a malformed SMTP URL stops the start here
     relay = event_relay_for(settings)  # so does a malformed CUSTGRAPH_EVENTS_URL

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     # And at most this many of ordinary cost at once (0: no such limit); one under a
     # quarter of a share takes four times its cost instead (admission.py).
     execution_at_once: int = Field(default=6, ge=0)
+    # How many cheap operations (a customer's detail) execute at once follows their
+    # measured in-flight time, between 2 and this many (admission.CheapQueryLimit);
+    # 0: a fixed four times their cost.
+    execution_cheap_at_most: int = Field(default=20, ge=0)
+    # The least it goes down to; equal to the most, a fixed limit.
+    execution_cheap_at_least: int = Field(default=2, ge=1)
     # Serve customer reads through compiled plans (src/custgraph/fastpath/); off sends
     # every query through graphql-core's per-field execution.
     compiled_reads: bool = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import httpx
 
@@ -61,3 +62,45 @@ async def test_no_budget_when_it_is_set_to_zero(seeded: SeededWorld) -> None:
         answer = await GraphQLClient(http, seeded.tokens["OWNER"])(PAGE, {"after": None})
         assert len(answer.ok()["customers"]["nodes"]) == 8
         assert (await _samples(http)).get(WAITS, 0.0) == 0
+
+
+DETAIL = """query BudgetDetail($id: ID!) { customer(id: $id) { id reference email } }"""
+CHEAP_AT_ONCE = ("custgraph_execution_cheap_at_once", ())
+
+
+async def test_cheap_reads_are_measured_and_their_limit_is_published(
+    seeded: SeededWorld, gql: GraphQLClient
+) -> None:
+    customer_id = (await gql("{ customers(first: 1) { nodes { id } } }")).ok()["customers"][
+        "nodes"
+    ][0]["id"]
+    settings = settings_for(
+        seeded.app.state.settings.database_url, execution_cheap_at_most=6, delivery_worker=False
+    )
+    async with (
+        served(settings) as app,
+        httpx.AsyncClient(base_url=app.base_url, timeout=30) as http,
+    ):
+        budget = app.state.execution_budget
+        assert budget is not None and budget.cheap is not None
+        assert (await _samples(http))[CHEAP_AT_ONCE] == 6
+        client = GraphQLClient(http, seeded.tokens["OWNER"])
+        answers = await asyncio.gather(*(client(DETAIL, {"id": customer_id}) for _ in range(12)))
+        assert {a.ok()["customer"]["id"] for a in answers} == {customer_id}
+        # Each detail read's in-flight time was taken into account.
+        assert budget.cheap.floor is not None and budget.cheap.floor > 0
+        assert 2 <= (await _samples(http))[CHEAP_AT_ONCE] <= 6
+        assert budget.in_use == 0
+
+
+async def test_cheap_reads_take_a_fixed_weight_when_the_limit_is_off(seeded: SeededWorld) -> None:
+    settings = settings_for(
+        seeded.app.state.settings.database_url, execution_cheap_at_most=0, delivery_worker=False
+    )
+    async with (
+        served(settings) as app,
+        httpx.AsyncClient(base_url=app.base_url, timeout=30) as http,
+    ):
+        assert app.state.execution_budget is not None
+        assert app.state.execution_budget.cheap is None
+        assert math.isnan((await _samples(http))[CHEAP_AT_ONCE])

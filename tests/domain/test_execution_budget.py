@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
-from custgraph.admission import ExecutionBudget
+from custgraph.admission import CheapQueryLimit, ExecutionBudget
 
 
 async def _settle() -> None:
@@ -120,3 +121,68 @@ async def test_cheap_reads_run_side_by_side_where_list_pages_wait() -> None:
     pages = [budget.points_for(401)] * 7
     granted, _ = await _turns(budget, pages)
     assert granted == [0, 1, 2, 3, 4, 5]  # the seventh waits for a place
+
+
+# --- the adaptive limit of cheap queries -------------------------------------------------
+
+
+def _rounds(limit: CheapQueryLimit, rounds: int, times: Callable[[int], list[float]]) -> None:
+    """Feed `rounds` rounds of in-flight times, each as `times(limit now)` gives them."""
+    for _ in range(rounds):
+        for seconds in times(limit.limit):
+            limit.observe(seconds)
+
+
+def _busy_cpu(at_once: int) -> list[float]:
+    """A process whose CPU is busy past 2 queries at once: one query of the round goes
+    through without waiting (1 ms), the others take longer the more run beside them."""
+    return [0.001] + [0.001 * max(1.0, at_once / 2)] * (at_once - 1)
+
+
+def test_cheap_queries_run_as_many_at_once_as_allowed_while_none_waits() -> None:
+    limit = CheapQueryLimit(least=2, most=20)
+    _rounds(limit, 50, lambda at_once: [0.001] * at_once)
+    assert limit.limit == 20
+
+
+def test_fewer_cheap_queries_run_at_once_when_their_time_grows_with_their_number() -> None:
+    limit = CheapQueryLimit(least=2, most=20)
+    _rounds(limit, 200, _busy_cpu)
+    # Settled where 3 to 6 of those at once wait rather than work: far below 20.
+    assert 5 <= limit.limit <= 9
+
+
+def test_the_limit_grows_back_once_the_cpu_is_free_again() -> None:
+    limit = CheapQueryLimit(least=2, most=20)
+    _rounds(limit, 200, _busy_cpu)
+    assert limit.limit < 10
+    _rounds(limit, 200, lambda at_once: [0.001] * at_once)
+    assert limit.limit == 20
+
+
+def test_a_database_slower_for_good_is_taken_as_it_now_is() -> None:
+    limit = CheapQueryLimit(least=2, most=20, forget_rounds=50)
+    _rounds(limit, 10, lambda at_once: [0.001] * at_once)
+    # Every query takes 3 ms from now on, however many run at once: nothing waits.
+    _rounds(limit, 300, lambda at_once: [0.003] * at_once)
+    assert limit.limit == 20 and limit.floor == pytest.approx(0.003)
+
+
+def test_the_limit_never_leaves_its_bounds() -> None:
+    limit = CheapQueryLimit(least=8, most=12)
+    _rounds(limit, 300, lambda at_once: [0.0001] + [0.05] * (at_once - 1))
+    assert limit.limit == 8
+    _rounds(limit, 300, lambda at_once: [0.001] * at_once)
+    assert limit.limit == 12
+
+
+def test_a_cheap_query_takes_the_budget_over_the_limit_and_a_dear_one_its_share() -> None:
+    cheap = CheapQueryLimit(least=2, most=20)
+    budget = ExecutionBudget(8000, at_once=6, cheap=cheap)
+    assert budget.points_for(100) == 400  # 20 at once
+    cheap.limit = 5
+    assert budget.points_for(100) == 1600  # 5 at once
+    cheap.limit = 6
+    assert 6 * budget.points_for(100) <= 8000 < 7 * budget.points_for(100)
+    assert budget.points_for(3000) == 3000 and budget.points_for(400) == 1333
+    assert ExecutionBudget(8000, at_once=6).points_for(100) == 400  # fixed: 4 times the cost

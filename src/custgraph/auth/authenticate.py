@@ -117,8 +117,7 @@ def remembered_staff(
     session = sessions.get(claims.subject_id, claims.token_version)
     if session is None:
         return None
-    principal = replace(session.principal, client_address=client_address)
-    return principal, session
+    return session.principal_at(client_address), session
 
 
 # Built once: building the statement per request cost as much as running it.

@@ -70,6 +70,13 @@ class Metrics:
             "(NaN when the database did not answer).",
             registry=self.registry,
         )
+        self.cheap_at_once = Gauge(
+            "custgraph_execution_cheap_at_once",
+            "How many cheap operations (a customer's detail) the process executes at once "
+            "now, as adapted to their in-flight time (CUSTGRAPH_EXECUTION_CHEAP_AT_MOST); "
+            "NaN when it is not adapted.",
+            registry=self.registry,
+        )
         self._operations: set[str] = set()
         self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
 
@@ -95,8 +102,9 @@ class Metrics:
             caller = (record.principal_key or "anon:").split(":", 1)[0]
             self.rate_limited.labels(caller=caller).inc()
 
-    def render(self, outbox_pending: int | None) -> bytes:
+    def render(self, outbox_pending: int | None, cheap_at_once: int | None = None) -> bytes:
         self.outbox_pending.set(math.nan if outbox_pending is None else outbox_pending)
+        self.cheap_at_once.set(math.nan if cheap_at_once is None else cheap_at_once)
         return generate_latest(self.registry)
 
     def _operation_label(self, name: str | None) -> str:
