@@ -51,8 +51,8 @@ class CheapQueryLimit:
         self,
         least: int = 2,
         most: int = 20,
-        grow_below: float = 3.0,
-        shrink_above: float = 6.0,
+        grow_below: float = 2.0,
+        shrink_above: float = 4.0,
         forget_rounds: int = 100,
     ) -> None:
         self.least = least
