@@ -2,10 +2,9 @@
 
 reportlab keeps every finished page's content, uncompressed, in memory until the document
 is saved (some 80 KB a page of 31 columns). So the pages are drawn in parts of
-PAGES_PER_PART pages, each part saved to its own file, and the parts joined into one
-document at the end by qpdf (through pikepdf), which reads the pages' content from the part
-files as it writes rather than holding it. What still grows with the page count is qpdf's
-page tree, some 16 KB a page: no maintained PDF library writes pages out as it goes.
+PAGES_PER_PART pages, each part saved to its own file as it fills, and the parts joined
+into one document at the end (`pdf_join`), which writes each part's objects out as it
+reads them: memory stays flat whatever the page count.
 """
 
 from __future__ import annotations
@@ -17,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pikepdf
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from custgraph.exports.cells import Cell, as_text
+from custgraph.exports.pdf_join import join_pdfs
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN = 36.0
@@ -176,18 +175,7 @@ class PdfExportWriter:
         return pdf
 
     def _join_parts(self) -> None:
-        # Every part stays open until the joined file is written: qpdf reads the pages'
-        # content from them only then.
-        with pikepdf.new() as joined:
-            parts = [pikepdf.open(part) for part in self._parts]
-            try:
-                for part in parts:
-                    joined.pages.extend(part.pages)
-                joined.docinfo["/Title"] = self._title
-                joined.save(self._path)
-            finally:
-                for part in parts:
-                    part.close()
+        join_pdfs(self._parts, self._path, self._title)
 
     def _lay_out(self, sample: Sequence[Sequence[Cell]]) -> None:
         """Fixes the column widths from the headers and a sample of rows, and starts page 1."""
