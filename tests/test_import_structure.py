@@ -21,12 +21,10 @@ LOWER_LAYERS_ONLY = {
 }
 # The root types hand over to resolvers; a resolver importing one would close a cycle.
 ROOT_MODULES = ("_mutations", "custgraph.schema.query", "custgraph.schema.area_queries")
-# Left from before the restructuring of issue #18: this list may only shrink.
-KNOWN_LAYER_BREACHES = {
-    ("custgraph.domain.change_payloads", "custgraph.schema.global_id"),
-    ("custgraph.loaders.customer_list", "custgraph.schema.errors"),
-    ("custgraph.loaders.cursor", "custgraph.schema.errors"),
-}
+# Left from before the restructuring of issue #18: this list may only shrink. (The
+# contract's error codes and global ids, which every layer uses, are modules of their own
+# below all layers: custgraph/api_errors.py and custgraph/global_id.py.)
+KNOWN_LAYER_BREACHES: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

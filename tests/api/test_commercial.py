@@ -10,7 +10,7 @@ import pytest
 
 from custgraph.db.models import Customer
 from custgraph.domain.references import assign_reference, placeholder_reference
-from custgraph.schema.global_id import decode_global_id, encode_global_id
+from custgraph.global_id import decode_global_id, encode_global_id
 from tests.conftest import SeededWorld
 from tests.support.client import GraphQLClient
 

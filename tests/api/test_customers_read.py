@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from custgraph.db.models import Customer, GiftCard, Order, PointsEntry
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from tests.api.queries import DETAIL, LIST_PAGE
 from tests.conftest import SEEDED_CUSTOMERS, SeededWorld
 from tests.support.client import GraphQLClient

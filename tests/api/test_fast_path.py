@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from custgraph.auth.permissions import BUILTIN_ROLES
 from custgraph.fastpath.compiler import GENERAL_PATH_ONLY
+from custgraph.global_id import encode_global_id
 from custgraph.schema.build import build_schema
-from custgraph.schema.global_id import encode_global_id
 from tests.api.queries import LIST_PAGE
 from tests.conftest import SeededWorld
 from tests.support.selections import every_field, one_field

@@ -26,7 +26,7 @@ from hypothesis_graphql import Mode, mutations, queries
 from sqlalchemy import func, select
 
 from custgraph.db.models import Customer
-from custgraph.schema.global_id import decode_global_id
+from custgraph.global_id import decode_global_id
 from tests.conftest import SeededWorld
 from tests.support.truth import fetch
 

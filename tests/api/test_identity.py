@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from custgraph.auth.tokens import issue_token
 from custgraph.db.models import Customer, Order
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from tests.conftest import STAFF_PASSWORD, TEST_SECRET, SeededWorld
 from tests.support.client import GraphQLClient
 from tests.support.outbox import latest_link_token

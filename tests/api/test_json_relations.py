@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from custgraph.auth.permissions import BUILTIN_ROLES
 from custgraph.db.models import Address, Customer, GiftCard, Note, Order, PointsEntry
+from custgraph.global_id import encode_global_id
 from custgraph.loaders.customer_list import SORT_KEYS
-from custgraph.schema.global_id import encode_global_id
 from tests.conftest import SeededWorld
 from tests.support.databases import backend
 from tests.support.statements import recorded

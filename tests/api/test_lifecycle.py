@@ -36,7 +36,7 @@ from custgraph.db.models import (
 from custgraph.domain.action_tokens import RESET_PASSWORD, issue_action_token
 from custgraph.domain.outbox import enqueue_message
 from custgraph.domain.references import assign_reference, placeholder_reference
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from tests.conftest import TEST_SECRET, SeededWorld
 from tests.support.client import GraphQLClient
 from tests.support.outbox import latest_link_token

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from custgraph.db.models import CreditEntry, PointsEntry
 from custgraph.domain import merge as merge_domain
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from tests.api.test_lifecycle import (
     ERASE,
     PASSWORD,

@@ -31,7 +31,7 @@ from custgraph.domain import ledgers, transaction
 from custgraph.domain.actors import Actor
 from custgraph.domain.gift_cards import CODE_ALPHABET, CODE_LENGTH
 from custgraph.domain.references import assign_reference, placeholder_reference
-from custgraph.schema.global_id import decode_global_id, encode_global_id
+from custgraph.global_id import decode_global_id, encode_global_id
 from tests.conftest import SeededWorld
 from tests.support.client import GraphQLClient, GraphQLResponse
 from tests.support.databases import backend

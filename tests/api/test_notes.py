@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from custgraph.schema.global_id import decode_global_id, encode_global_id
+from custgraph.global_id import decode_global_id, encode_global_id
 from tests.api.test_commercial import (
     UNKNOWN_CUSTOMER,
     errors_of,

@@ -15,8 +15,8 @@ from graphql import GraphQLObjectType, get_named_type
 
 from custgraph.auth.permissions import BUILTIN_ROLES, Permission
 from custgraph.auth.principal import CUSTOMER_SELF_PERMISSIONS
+from custgraph.global_id import encode_global_id
 from custgraph.schema.build import build_schema
-from custgraph.schema.global_id import encode_global_id
 from tests.api.test_identity import _signed_in_customer
 from tests.conftest import SeededWorld
 from tests.support.client import GraphQLClient

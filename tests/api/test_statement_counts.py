@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from custgraph.db.models import Customer
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from tests.api.queries import DETAIL, LIST_PAGE
 from tests.conftest import SeededWorld
 from tests.support.client import GraphQLClient

@@ -26,7 +26,7 @@ from custgraph.domain import customer_action, webhook_outbox
 from custgraph.domain.api_keys import create_api_key
 from custgraph.domain.errors import DomainError
 from custgraph.domain.staff_accounts import create_staff_user
-from custgraph.schema.global_id import decode_global_id, encode_global_id
+from custgraph.global_id import decode_global_id, encode_global_id
 from custgraph.settings import Settings
 from custgraph.webhooks.signature import verify
 from tests.conftest import STAFF_PASSWORD, TEST_SECRET, settings_for

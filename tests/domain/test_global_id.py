@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custgraph.schema.global_id import decode_global_id, encode_global_id, global_id_encoder
+from custgraph.global_id import decode_global_id, encode_global_id, global_id_encoder
 
 # Every row-backed type, of each length modulo 3 (`Customer:` is 9 bytes, `Note:` 5, ...).
 TYPES = ("Customer", "Address", "Order", "PointsEntry", "CreditEntry", "GiftCard", "Note", "X")

@@ -15,10 +15,10 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from custgraph.db import models
 from custgraph.fastpath.rows import COMPUTED, DECLARED_ROWS
+from custgraph.global_id import encode_global_id
 from custgraph.loaders.registry import PAGED_RELATIONS, Loaders
 from custgraph.schema.build import build_schema
 from custgraph.schema.enums import OrderState
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money
 from custgraph.schema.orders import Order
 from custgraph.schema.row_fields import NewestFirst, RowFields, global_id, relation_of

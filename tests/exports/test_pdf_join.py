@@ -23,7 +23,7 @@ def _part(path: Path, first_page: int, pages: int) -> Path:
     pdf = canvas.Canvas(str(path), pageCompression=1)
     for number in range(first_page, first_page + pages):
         pdf.setFont(fonts.regular, 11)
-        pdf.drawString(72, 720, f"Seite {number} – Kundin Jürgen Øster")
+        pdf.drawString(72, 720, f"Seite {number} — Kundin Jürgen Øster")
         pdf.setFont(fonts.bold, 9)
         pdf.drawString(72, 700, f"marker-{number:05d}")
         pdf.showPage()
@@ -36,19 +36,17 @@ def _parts(directory: Path, count: int, pages: int) -> list[Path]:
 
 
 def _fonts_of(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
-    return {
-        font.objgen for page in pdf.pages for font in page.obj["/Resources"]["/Font"].values()
-    }
+    return {font.objgen for page in pdf.pages for font in page.obj["/Resources"]["/Font"].values()}
 
 
 def test_the_joined_document_is_valid_and_holds_every_page_in_order(tmp_path: Path) -> None:
     parts = _parts(tmp_path, 3, 4)
     target = tmp_path / "joined.pdf"
-    join_pdfs(parts, target, "Customers – Ünïcode")
+    join_pdfs(parts, target, "Customers — Ünïcode")
     with pikepdf.open(target) as joined:
         assert joined.check_pdf_syntax() == []
         assert len(joined.pages) == 12
-        assert str(joined.docinfo["/Title"]) == "Customers – Ünïcode"
+        assert str(joined.docinfo["/Title"]) == "Customers — Ünïcode"
         # Each part's fonts are copied once, not once per page.
         assert len(_fonts_of(joined)) == sum(len(_fonts_of(pikepdf.open(p))) for p in parts)
     if shutil.which("pdftotext") is None:
@@ -58,7 +56,7 @@ def test_the_joined_document_is_valid_and_holds_every_page_in_order(tmp_path: Pa
     ).stdout
     pages = text.split("\f")[:-1]
     assert [f"marker-{n:05d}" in page for n, page in enumerate(pages, start=1)] == [True] * 12
-    assert "Seite 7 – Kundin Jürgen Øster" in pages[6]
+    assert "Seite 7 — Kundin Jürgen Øster" in pages[6]
 
 
 def test_a_single_part_joins_to_the_same_pages(tmp_path: Path) -> None:

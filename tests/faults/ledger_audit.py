@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from custgraph.db.models import CreditEntry, Customer, CustomerEvent, IdempotencyRecord, PointsEntry
 from custgraph.domain import ledgers
-from custgraph.schema.global_id import decode_global_id, encode_global_id
+from custgraph.global_id import decode_global_id, encode_global_id
 from tests.support.truth import fetch
 
 CREDIT_ADJUST = """mutation FaultCredit($input: CustomerCreditAdjustInput!) {

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from custgraph.db.engine import create_engine
 from custgraph.db.models import CreditEntry
-from custgraph.schema.global_id import decode_global_id
+from custgraph.global_id import decode_global_id
 from tests.api.queries import LIST_PAGE
 from tests.conftest import settings_for
 from tests.faults.ledger_audit import adjustments

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from custgraph.auth.tokens import issue_token
 from custgraph.db.models import Customer, CustomerEvent
 from custgraph.domain.staff_accounts import create_staff_user
-from custgraph.schema.global_id import decode_global_id, encode_global_id
+from custgraph.global_id import decode_global_id, encode_global_id
 from tests.conftest import STAFF_PASSWORD, TEST_SECRET, SeededWorld
 from tests.jobs.conftest import BULK_CUSTOMERS, INLINE_MAX
 from tests.jobs.jobs_api import DELETE, JOB, SET_STATUS, TAGS_ADD, wait_for_job

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from custgraph.db.models import ExportChunk, Job
 from custgraph.exports.storage import remove_expired_files
-from custgraph.schema.global_id import decode_global_id
+from custgraph.global_id import decode_global_id
 from tests.conftest import SeededWorld
 from tests.jobs.jobs_api import EXPORT, JOB, wait_for_job
 from tests.support.client import GraphQLClient

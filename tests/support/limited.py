@@ -18,7 +18,7 @@ from custgraph.auth.tokens import issue_token
 from custgraph.db.engine import create_engine, create_session_factory
 from custgraph.db.models import Customer
 from custgraph.domain.staff_accounts import create_staff_user
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from custgraph.seed import seed_customers
 from tests.conftest import STAFF_PASSWORD, TEST_SECRET, settings_for
 from tests.support.databases import Databases

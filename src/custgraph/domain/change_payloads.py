@@ -8,7 +8,7 @@ from typing import Any
 
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import CustomerChange
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 
 # Fields whose values a change carries, with the permission that reads them; every
 # other field (names, email, phone, dates of birth, ID documents, addresses, notes…)

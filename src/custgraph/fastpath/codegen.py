@@ -22,7 +22,7 @@ from custgraph.fastpath.plan import (
     Fallback,
 )
 from custgraph.fastpath.rows import LAYOUTS
-from custgraph.schema.global_id import global_id_encoder
+from custgraph.global_id import global_id_encoder
 
 if TYPE_CHECKING:
     from custgraph.fastpath.plan import Builder, Child, Leaf, ObjectPlan

@@ -35,9 +35,9 @@ from custgraph.fastpath.plan import (
     complete_objects,
 )
 from custgraph.fastpath.rows import Env
+from custgraph.global_id import decode_id_of
 from custgraph.loaders.registry import Loaders
 from custgraph.resolvers.customers import load_customer_page
-from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.mutation_access import access_of
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from custgraph.api_errors import ErrorCode
 from custgraph.http.error_response import error_response
 from custgraph.http.request_ids import request_id_of
-from custgraph.schema.errors import ErrorCode
 
 
 class BodyTooLarge(Exception):

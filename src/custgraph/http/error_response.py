@@ -7,9 +7,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custgraph.api_errors import ErrorCode
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.http.request_ids import request_id_of
-from custgraph.schema.errors import ErrorCode
 
 
 def error_response(

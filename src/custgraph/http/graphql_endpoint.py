@@ -14,6 +14,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from custgraph.api_errors import ErrorCode
 from custgraph.auth.authenticate import AuthenticationFailed
 from custgraph.auth.principal import Principal
 from custgraph.auth.request_principal import Credentials, RequestPrincipals
@@ -52,7 +53,6 @@ from custgraph.observability.request_record import (
     outcome_of,
     record_of,
 )
-from custgraph.schema.errors import ErrorCode
 from custgraph.state import AppState
 
 

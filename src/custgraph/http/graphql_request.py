@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from strawberry.types.graphql import OperationType
 
-from custgraph.schema.errors import ErrorCode
+from custgraph.api_errors import ErrorCode
 
 QUERIES_ONLY = (OperationType.QUERY,)
 ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION)

@@ -11,11 +11,11 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from custgraph.api_errors import ErrorCode
 from custgraph.http.graphql_request import RequestError
 from custgraph.http.negotiation import GRAPHQL_RESPONSE_JSON
 from custgraph.http.request_id import HEADER as REQUEST_ID_HEADER
 from custgraph.ratelimit.extension import rate_limit_refusal
-from custgraph.schema.errors import ErrorCode
 
 
 def is_request_error(result: ExecutionResult) -> bool:

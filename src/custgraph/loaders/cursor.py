@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from custgraph.schema.errors import bad_request
+from custgraph.api_errors import bad_request
 
 
 def _plain(value: Any) -> Any:

@@ -30,13 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, array
 
+from custgraph.api_errors import bad_request
 from custgraph.db.direct import direct
 from custgraph.db.models import Customer, CustomerCount
 from custgraph.db.reader import Reader
 from custgraph.domain.search_text import search_terms
 from custgraph.loaders.batch import typed_tuple
 from custgraph.loaders.cursor import decode_cursor, encode_cursor, parse_datetime, parse_int
-from custgraph.schema.errors import bad_request
 
 customers = Customer.__table__
 c = customers.c

@@ -9,9 +9,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from custgraph.admission import admitted
+from custgraph.api_errors import ErrorCode
 from custgraph.ratelimit.bucket import BucketState, refund, take
 from custgraph.schema.cost import query_cost
-from custgraph.schema.errors import ErrorCode
 
 
 class CostAndRateLimit(SchemaExtension):

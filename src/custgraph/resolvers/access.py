@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from strawberry.types import Info
 
+from custgraph.api_errors import forbidden, not_found, unauthenticated
 from custgraph.auth.permissions import Permission
 from custgraph.auth.principal import Principal, PrincipalKind
 from custgraph.domain.caller import Caller
-from custgraph.schema.errors import forbidden, not_found, unauthenticated
 
 
 def signed_in(info: Info) -> Principal:

@@ -7,12 +7,12 @@ from strawberry.types import Info
 
 from custgraph.db.models import Notification as NotificationRow
 from custgraph.domain import account_access, messages
+from custgraph.global_id import decode_id_of
 from custgraph.resolvers.access import caller_of
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import access_inputs as schema
 from custgraph.schema.activity import Notification
-from custgraph.schema.global_id import decode_id_of
 
 
 async def resolve_customer_send_password_reset(

@@ -8,12 +8,14 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from custgraph.api_errors import forbidden
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import Job, JobItem
 from custgraph.domain import jobs
 from custgraph.domain.errors import DomainError
 from custgraph.domain.job_selection import Selection, describe_filter, filter_to_json
 from custgraph.exports.columns import DEFAULT_COLUMNS, columns_named
+from custgraph.global_id import decode_id_of, encode_global_id
 from custgraph.jobs.claim import claimed_job
 from custgraph.jobs.worker import run_claimed
 from custgraph.resolvers.access import caller_of, require
@@ -23,8 +25,6 @@ from custgraph.resolvers.outcome import attempt
 from custgraph.schema import bulk_inputs as api
 from custgraph.schema import bulk_jobs as types
 from custgraph.schema.customer import Customer
-from custgraph.schema.errors import forbidden
-from custgraph.schema.global_id import decode_id_of, encode_global_id
 from custgraph.schema.user_errors import user_error
 
 

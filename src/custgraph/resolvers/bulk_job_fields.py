@@ -17,8 +17,8 @@ from strawberry.types import Info
 
 from custgraph.db.models import Job, JobItem
 from custgraph.exports.links import download_link
+from custgraph.global_id import encode_global_id
 from custgraph.loaders.cursor import decode_cursor, encode_cursor, parse_int
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.pagination import Connection, build_connection, page_size
 from custgraph.schema.user_errors import UserError, UserErrorCode
 

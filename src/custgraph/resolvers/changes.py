@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import func, select
 from strawberry.types import Info
 
+from custgraph.api_errors import bad_request
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import CustomerChange as ChangeRow
 from custgraph.resolvers.access import require
 from custgraph.schema.changes import CustomerChange
-from custgraph.schema.errors import bad_request
 from custgraph.schema.pagination import Connection, build_connection, page_size
 
 

@@ -8,11 +8,11 @@ from strawberry.types import Info
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import CustomFieldDefinition as DefinitionRow
 from custgraph.domain import commercial, custom_fields
+from custgraph.global_id import decode_id_of
 from custgraph.resolvers.access import caller_of, require
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import commercial_inputs as schema
-from custgraph.schema.global_id import decode_id_of
 
 
 async def resolve_customer_assign_sales_rep(

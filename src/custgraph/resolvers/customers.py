@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from strawberry.types import Info
 
+from custgraph.api_errors import bad_request, not_found
 from custgraph.auth.permissions import Permission
 from custgraph.db.models import Customer as CustomerRow
+from custgraph.global_id import decode_id_of
 from custgraph.loaders.customer_list import (
     CustomerListFilter,
     CustomerPage,
@@ -20,8 +22,6 @@ from custgraph.resolvers.access import require_on_customer
 from custgraph.schema.customer import Customer
 from custgraph.schema.customer_list import CustomerFilter, CustomerSort
 from custgraph.schema.enums import CustomerSortField, SortDirection
-from custgraph.schema.errors import bad_request, not_found
-from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.pagination import Connection, build_connection, page_size
 
 

@@ -7,11 +7,11 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.domain import email_change, erase, lifecycle, merge
+from custgraph.global_id import decode_id_of, encode_global_id
 from custgraph.resolvers.access import caller_of, require
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import lifecycle_inputs as api
-from custgraph.schema.global_id import decode_id_of, encode_global_id
 from custgraph.schema.money import Money
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from strawberry.types import Info
 
 from custgraph.domain import gift_cards, ledgers
+from custgraph.global_id import decode_id_of
 from custgraph.resolvers.access import caller_of
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import money_inputs as api
 from custgraph.schema.giftcards import GiftCard
-from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.ledgers import CreditEntry, PointsEntry
 
 

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 
+from custgraph.api_errors import bad_request
 from custgraph.loaders.cursor import decode_cursor, encode_cursor, parse_datetime, parse_int
 from custgraph.loaders.registry import PAGED_RELATIONS
-from custgraph.schema.errors import bad_request
 from custgraph.schema.pagination import Connection, build_connection, page_size
 
 NodeT = TypeVar("NodeT")

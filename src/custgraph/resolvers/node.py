@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
+from custgraph.api_errors import bad_request, not_found
 from custgraph.auth.permissions import Permission
 from custgraph.db import models
+from custgraph.global_id import decode_global_id
 from custgraph.loaders.registry import STAFF_PUBLIC_COLUMNS
 from custgraph.resolvers.access import require, require_on_customer
 from custgraph.schema.activity import CustomerEvent, Notification
 from custgraph.schema.address import Address
 from custgraph.schema.customer import Customer
-from custgraph.schema.errors import bad_request, not_found
 from custgraph.schema.giftcards import GiftCard
-from custgraph.schema.global_id import decode_global_id
 from custgraph.schema.ledgers import CreditEntry, PointsEntry
 from custgraph.schema.loyalty import Membership
 from custgraph.schema.node import Node

@@ -6,11 +6,11 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.domain import notes
+from custgraph.global_id import decode_id_of, encode_global_id
 from custgraph.resolvers.access import caller_of
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import notes_inputs as schema
-from custgraph.schema.global_id import decode_id_of, encode_global_id
 from custgraph.schema.notes import Note
 
 

@@ -7,15 +7,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from custgraph.api_errors import forbidden
 from custgraph.auth.permissions import Permission
 from custgraph.domain import addresses, customer_record, customer_upsert
 from custgraph.domain.errors import DomainError
+from custgraph.global_id import decode_id_of, encode_global_id
 from custgraph.resolvers.access import caller_of
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema.address import Address
-from custgraph.schema.errors import forbidden
-from custgraph.schema.global_id import decode_id_of, encode_global_id
 from custgraph.schema.record_inputs import (
     AddressInput,
     CustomerAddressCreateInput,

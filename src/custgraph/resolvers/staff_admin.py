@@ -9,10 +9,10 @@ from custgraph.auth.permissions import Permission
 from custgraph.db.models import ApiKey as ApiKeyRow
 from custgraph.db.models import StaffUser as StaffUserRow
 from custgraph.domain import api_keys, staff_accounts
+from custgraph.global_id import decode_id_of
 from custgraph.loaders.registry import STAFF_PUBLIC_COLUMNS
 from custgraph.resolvers.access import require
 from custgraph.resolvers.outcome import attempt
-from custgraph.schema.global_id import decode_id_of
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.staff_admin import (
     ApiKey,

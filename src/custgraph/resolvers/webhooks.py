@@ -13,10 +13,10 @@ from custgraph.db.models import ApiKey, StaffUser, WebhookSubscription
 from custgraph.db.models import WebhookDelivery as DeliveryRow
 from custgraph.db.models import WebhookLogEntry as LogRow
 from custgraph.domain import webhooks as domain
+from custgraph.global_id import decode_id_of
 from custgraph.resolvers.access import require
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import webhooks as schema
-from custgraph.schema.global_id import decode_id_of
 
 NodeT = TypeVar("NodeT")
 

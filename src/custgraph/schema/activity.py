@@ -9,9 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
+from custgraph.global_id import encode_global_id
 from custgraph.schema.actor import Actor
 from custgraph.schema.enums import DeliveryStatus, NotificationChannel
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.node import Node
 from custgraph.schema.permissions import may
 

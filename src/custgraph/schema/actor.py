@@ -6,8 +6,8 @@ from typing import Any
 
 import strawberry
 
+from custgraph.global_id import encode_global_id
 from custgraph.schema.enums import ActorKind
-from custgraph.schema.global_id import encode_global_id
 
 _NODE_TYPE = {"STAFF": "StaffUser", "API_KEY": "ApiKey", "CUSTOMER": "Customer"}
 

@@ -8,7 +8,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, get_operat
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from custgraph.schema.errors import ErrorCode
+from custgraph.api_errors import ErrorCode
 
 ANONYMOUS_ROOT_FIELDS = frozenset(
     {

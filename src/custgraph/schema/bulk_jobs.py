@@ -10,10 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.exports.columns import CATALOG, ExportColumn
+from custgraph.global_id import encode_global_id
 from custgraph.resolvers import bulk_job_fields
 from custgraph.schema.actor import Actor
 from custgraph.schema.enums import ActorKind
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.node import Node
 from custgraph.schema.pagination import Connection
 from custgraph.schema.user_errors import UserError

@@ -10,9 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from custgraph.domain.change_payloads import visible_details
+from custgraph.global_id import encode_global_id
 from custgraph.schema.activity import FieldChange
 from custgraph.schema.customer import Customer
-from custgraph.schema.global_id import encode_global_id
 
 
 @strawberry.type(

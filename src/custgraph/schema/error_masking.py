@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from custgraph.schema.errors import ErrorCode
+from custgraph.api_errors import ErrorCode
 
 log = logging.getLogger("custgraph.errors")
 

@@ -16,8 +16,8 @@ from graphql import BREAK, DocumentNode, FieldNode, GraphQLError, Visitor, visit
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from custgraph.api_errors import ErrorCode
 from custgraph.auth.principal import PrincipalKind
-from custgraph.schema.errors import ErrorCode
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")

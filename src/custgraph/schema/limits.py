@@ -25,7 +25,7 @@ from strawberry.extensions.max_aliases import create_validator as aliases_valida
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import ExecutionResult
 
-from custgraph.schema.errors import ErrorCode
+from custgraph.api_errors import ErrorCode
 from custgraph.schema.nul_strings import NoNulInStrings
 
 Figures = Callable[[ValidationContext], dict[str, Any]]

@@ -19,8 +19,8 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from custgraph.auth.permissions import Permission
+from custgraph.global_id import decode_id_of
 from custgraph.resolvers.access import require, require_on_customer, signed_in
-from custgraph.schema.global_id import decode_id_of
 
 REQUIRES_PLACE = "{requires}"
 

@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from custgraph.schema.errors import bad_request
+from custgraph.api_errors import bad_request
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

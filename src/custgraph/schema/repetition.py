@@ -25,7 +25,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from custgraph.schema.errors import ErrorCode
+from custgraph.api_errors import ErrorCode
 
 
 def repetition_error(

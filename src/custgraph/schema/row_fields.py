@@ -20,8 +20,8 @@ from sqlalchemy import FromClause
 from strawberry.utils.str_converters import to_camel_case
 
 from custgraph.auth.permissions import Permission
+from custgraph.global_id import encode_global_id
 from custgraph.resolvers.nested import newest_first
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.money import Money
 from custgraph.schema.pagination import Connection
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from custgraph.schema.global_id import encode_global_id
+from custgraph.global_id import encode_global_id
 from custgraph.schema.node import Node
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.user_errors import UserError

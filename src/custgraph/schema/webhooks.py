@@ -13,10 +13,10 @@ from strawberry.types import Info
 
 from custgraph.auth.permissions import Permission
 from custgraph.domain.change_payloads import visible_details
+from custgraph.global_id import encode_global_id
 from custgraph.resolvers import webhook_pages
 from custgraph.schema.actor import Actor
 from custgraph.schema.enums import ActorKind
-from custgraph.schema.global_id import encode_global_id
 from custgraph.schema.node import Node
 from custgraph.schema.pagination import Connection
 from custgraph.schema.user_errors import UserError

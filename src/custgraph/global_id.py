@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Callable
 
-from custgraph.schema.errors import bad_request
+from custgraph.api_errors import bad_request
 
 # Database ids are 64-bit; larger numbers cannot name a row and would fail in the driver.
 MAX_DATABASE_ID = 2**63 - 1
