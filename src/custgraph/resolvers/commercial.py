@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from strawberry.types import Info
 
-from custgraph.auth.permissions import Permission
 from custgraph.db.models import CustomFieldDefinition as DefinitionRow
 from custgraph.domain import commercial, custom_fields
 from custgraph.global_id import decode_id_of
-from custgraph.resolvers.access import caller_of, require
+from custgraph.resolvers.access import caller_of
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import commercial_inputs as schema
@@ -131,7 +130,6 @@ async def resolve_custom_field_define(
 
 
 async def resolve_custom_field_definitions(info: Info) -> list[schema.CustomFieldDefinition]:
-    require(info, Permission.CUSTOMERS_READ)
     rows = await info.context.reader.all(
         select(DefinitionRow.__table__).order_by(DefinitionRow.key)
     )

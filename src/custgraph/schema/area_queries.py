@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from custgraph.auth.permissions import Permission
 from custgraph.resolvers import bulk, commercial, lifecycle, webhooks
 from custgraph.resolvers.changes import resolve_customer_changes
 from custgraph.schema.bulk_jobs import BulkJob
@@ -16,22 +17,27 @@ from custgraph.schema.lifecycle_inputs import (
     CustomerMergeInput,
     CustomerMergePreview,
 )
+from custgraph.schema.mutation_access import root_read
 from custgraph.schema.pagination import Connection
 from custgraph.schema.webhooks import WebhookSubscription
 
 
 @strawberry.type(description="Reading the custom field definitions.")
 class CustomFieldQuery:
-    @strawberry.field(description="Custom field definitions by key. Requires `customers:read`.")
+    @root_read(
+        requires=Permission.CUSTOMERS_READ,
+        description="Custom field definitions by key. {requires}.",
+    )
     async def custom_field_definitions(self, info: Info) -> list[CustomFieldDefinition]:
         return await commercial.resolve_custom_field_definitions(info)
 
 
 @strawberry.type(description="Previewing a merge.")
 class MergePreviewQuery:
-    @strawberry.field(
+    @root_read(
+        requires=Permission.CUSTOMERS_MERGE,
         description="What `customerMerge` would do with this input, and what would refuse it. "
-        "Requires `customers:merge`."
+        "{requires}.",
     )
     async def customer_merge_preview(
         self, info: Info, input: CustomerMergeInput
@@ -41,9 +47,10 @@ class MergePreviewQuery:
 
 @strawberry.type(description="Reading webhook subscriptions.")
 class WebhookQuery:
-    @strawberry.field(
+    @root_read(
+        requires=Permission.WEBHOOKS_MANAGE,
         description="Webhook subscriptions with their deliveries and logs: all of them for "
-        "staff, its own for an API key. Requires `webhooks:manage`."
+        "staff, its own for an API key. {requires}.",
     )
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
         return await webhooks.resolve_webhook_subscriptions(info)
@@ -51,10 +58,11 @@ class WebhookQuery:
 
 @strawberry.type
 class ChangeFeedQuery:
-    @strawberry.field(
+    @root_read(
+        requires=Permission.CUSTOMERS_READ,
         description="Every change to customers after `after` (a sequence number), oldest "
         "first: a partner that stores the last `sequence` it handled catches up exactly "
-        "once, in order. Requires `customers:read`."
+        "once, in order. {requires}.",
     )
     async def customer_changes(
         self,
@@ -72,9 +80,11 @@ class ChangeFeedQuery:
 
 @strawberry.type
 class BulkJobQuery:
-    @strawberry.field(
+    # Besides `customers:read`, the job's own permissions, checked by the resolver.
+    @root_read(
+        requires=Permission.CUSTOMERS_READ,
         description="A bulk action or export by id; null unless the caller holds every "
-        "permission the job needed (the action's, or its columns')."
+        "permission the job needed (the action's, or its columns').",
     )
     async def bulk_job(self, info: Info, id: strawberry.ID) -> BulkJob | None:
         return await bulk.resolve_bulk_job(info, id)

@@ -98,8 +98,11 @@ def mutation(*, requires: Permission | Access, description: str) -> Any:
 def root_read(*, requires: Permission | Access, description: str) -> Any:
     """`strawberry.field` for a root query field, with its access declared and checked as
     a mutation's. The compiled read path takes the permission from here too. The
-    description is left as written: the published SDL named no permission for these."""
+    permission is written into the description where it says {requires}; elsewhere the
+    description is left as written (the SDL of `customer` and `customers` names none)."""
     access = requires if isinstance(requires, Access) else Access(requires)
+    if REQUIRES_PLACE in description:
+        description = access.describe(description)
     return strawberry.field(description=description, extensions=[MutationAccess(access)])
 
 

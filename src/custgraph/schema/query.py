@@ -83,11 +83,14 @@ class Query(CustomFieldQuery, MergePreviewQuery, WebhookQuery, ChangeFeedQuery, 
         items: list[Awaitable[Node | None]] = resolve_nodes(info, list(ids))
         return items  # type: ignore[return-value]
 
-    @strawberry.field(description="Staff users. Requires `staff:manage`.")
+    @root_read(requires=Permission.STAFF_MANAGE, description="Staff users. {requires}.")
     async def staff_users(self, info: Info) -> list[StaffUser]:
         return await resolve_staff_users(info)
 
-    @strawberry.field(description="Partner API keys with their last use. Requires `staff:manage`.")
+    @root_read(
+        requires=Permission.STAFF_MANAGE,
+        description="Partner API keys with their last use. {requires}.",
+    )
     async def api_keys(self, info: Info) -> list[ApiKey]:
         return await resolve_api_keys(info)
 
