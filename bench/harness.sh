@@ -211,6 +211,9 @@ compare_all() {
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; counts the benchmark's own processes too)" \
       | tee -a "$RESULTS/compare_$s.txt"
     rss_line "rss after $s (end of the ${CONNECTIONS##*,}-connection run):" | tee -a "$RESULTS/rss.txt"
+    # Where the adaptive limit of cheap reads (admission.CheapQueryLimit) stood at the end.
+    echo "cheap reads at once after $s: $(curl -s "http://127.0.0.1:$CG_PORT/metrics" \
+      | awk '/^custgraph_execution_cheap_at_once/ {print $2}')" | tee -a "$RESULTS/compare_$s.txt"
   done
 }
 

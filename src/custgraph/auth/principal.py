@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from custgraph.auth.permissions import Permission
 
@@ -61,9 +62,10 @@ class Principal:
             )
         return permission in self.permissions
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """A stable identifier for per-caller records (idempotency, rate limits)."""
+        """A stable identifier for per-caller records (idempotency, rate limits). Kept:
+        a remembered session's principal serves many requests, each asking several times."""
         if self.kind is PrincipalKind.ANONYMOUS:
             return f"anon:{self.client_address or '-'}"
         return f"{self.kind.value.lower()}:{self.id}"
