@@ -75,3 +75,28 @@ async def test_a_compiled_list_page_reads_only_the_columns_its_fields_need(
     for column in ("password_hash", "search_text", "date_of_birth", "mfa_phone"):
         assert f"customers.{column}" not in page
         assert f"NULL AS {column}" in page
+
+
+_ONE_ROOT = """query($a: ID!) {
+  a: customer(id: $a) { reference orders(first: 3) { nodes { reference } } } }"""
+_TWO_ROOTS = """query($a: ID!, $b: ID!) {
+  a: customer(id: $a) { reference orders(first: 3) { nodes { reference } } }
+  b: customer(id: $b) { reference orders(first: 3) { nodes { reference } } } }"""
+
+
+async def test_two_customer_roots_share_the_statements_of_one(
+    seeded: SeededWorld, gql: GraphQLClient
+) -> None:
+    # A lone root runs its batch at once (WholeLevelLoads.load_alone); two roots must
+    # still wait for each other and share it.
+    rows = await fetch(
+        seeded.app.state.engine, select(Customer.id).order_by(Customer.order_count.desc()).limit(2)
+    )
+    a, b = (encode_global_id("Customer", r.id) for r in rows)
+    one = await _statements(seeded, gql, _ONE_ROOT, {"a": a})
+    two = await _statements(seeded, gql, _TWO_ROOTS, {"a": a, "b": b})
+    assert two == one
+    both = (await gql(_TWO_ROOTS, {"a": a, "b": b})).ok()
+    assert both["a"] == (await gql(_ONE_ROOT, {"a": a})).ok()["a"]
+    assert both["b"] == (await gql(_ONE_ROOT, {"a": b})).ok()["a"]
+    assert both["a"]["orders"]["nodes"] and both["a"] != both["b"]

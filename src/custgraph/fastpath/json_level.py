@@ -105,13 +105,15 @@ class WholeObjects:
 
     level: JsonLevel
 
-    async def load(self, ids: list[int], run: Run) -> list[Any] | None:
+    async def load(self, ids: list[int], run: Run, alone: bool = False) -> list[Any] | None:
         """The objects of `ids` as JSON fragments; None when a page starts after a
-        cursor (the rows path answers)."""
+        cursor (the rows path answers). `alone`: no other load of the request can share
+        the statement's batch (see `WholeLevelLoads.load_alone`)."""
         arguments = self.level.arguments(run)
         if arguments is None:
             return None
-        found = await run.context.loaders.json_rows(self.level.sql, arguments).load_all(ids)
+        loader = run.context.loaders.json_rows(self.level.sql, arguments)
+        found = await (loader.load_alone(ids) if alone else loader.load_all(ids))
         fragment = orjson.Fragment
         values = []
         objects = 0

@@ -160,6 +160,8 @@ class RootCustomer(RootField):
 
     # The id decoded once when the document writes it out (no variables).
     fixed: int | None = dataclasses.field(default=None, init=False)
+    # The operation's only root that reads: its loads have nobody to share a batch with.
+    alone: bool = dataclasses.field(default=False, init=False)
 
     def customer_id(self, run: Run) -> int:
         if self.fixed is not None:
@@ -178,7 +180,7 @@ class RootCustomer(RootField):
     async def resolve(self, run: Run) -> Any:
         customer_id = self.customer_id(run)
         if self.plan.whole is not None:
-            written = await self.plan.whole.load([customer_id], run)
+            written = await self.plan.whole.load([customer_id], run, self.alone)
             if written is not None:
                 return written[0]  # a missing customer: Fallback, NOT_FOUND on the general path
         row = await run.context.loaders.customer.load(customer_id)
@@ -268,4 +270,7 @@ def compile_query(
         else:
             plan_ = compiler.object_plan(target, selections)
             roots.append(RootCustomer(key, definition, nodes[0], plan_))
+    reading = [root for root in roots if not isinstance(root, RootTypename)]
+    if len(reading) == 1 and isinstance(reading[0], RootCustomer):
+        reading[0].alone = True
     return QueryPlan(operation, roots, schema)
