@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event, func, literal, select, text
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from custgraph.db import kept_connection
 from custgraph.db.direct import direct
 from custgraph.db.engine import create_engine
 from custgraph.db.models import Customer
@@ -167,7 +169,8 @@ async def test_a_read_still_connecting_when_the_request_ends_gives_its_connectio
                 await late
             except RuntimeError as error:
                 assert "closed" in str(error)
-            assert engine.pool.checkedout() == 0, f"left out after {turns} turns"  # type: ignore[attr-defined]
+            left_out = engine.pool.checkedout() - kept_connection.count(engine)  # type: ignore[attr-defined]
+            assert left_out == 0, f"left out after {turns} turns"
     finally:
         await engine.dispose()
 
@@ -260,7 +263,9 @@ async def test_direct_reads_beyond_the_pool_wait_for_a_connection_without_stalli
         # Five turns of two connections at 50 ms each: the loop ran on meanwhile.
         assert ticks >= 20
         pool = engine.sync_engine.pool
-        assert pool.checkedout() == 0 and pool.checkedin() == 2  # type: ignore[attr-defined]
+        # One kept for the next direct read (db/kept_connection.py), one in the pool.
+        assert kept_connection.count(engine) == 1
+        assert pool.checkedout() == 1 and pool.checkedin() == 1  # type: ignore[attr-defined]
     finally:
         ticker.cancel()
         await engine.dispose()
@@ -277,6 +282,9 @@ async def test_an_idle_connection_that_must_reconnect_is_reconnected_quietly(
         reader = Reader(engine)
         first = await reader.scalar(BACKEND_PID)
         await reader.close()
+        kept = kept_connection.take(engine)  # back in the pool, for the stale checkout
+        assert kept is not None
+        await greenlet_spawn(kept.close)
         pool = engine.sync_engine.pool
         stale = await greenlet_spawn(pool.connect)
         await greenlet_spawn(stale.invalidate)
@@ -289,6 +297,128 @@ async def test_an_idle_connection_that_must_reconnect_is_reconnected_quietly(
             await reader.close()
         assert again != first  # a new server process: it was connected again
         assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
-        assert pool.checkedout() == 0 and pool.checkedin() == 1  # type: ignore[attr-defined]
+        assert kept_connection.count(engine) == 1
+        assert pool.checkedout() == 1 and pool.checkedin() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def _server_processes(url: str, *pids: int) -> set[int]:
+    """Which of `pids` are still server processes of the database at `url`."""
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE pid = any($1)", pids)
+        return {row["pid"] for row in rows}
+    finally:
+        await admin.close()
+
+
+async def _terminate(url: str, pid: int) -> None:
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        for _ in range(100):
+            if not await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid
+            ):
+                return
+            await asyncio.sleep(0.02)
+    finally:
+        await admin.close()
+
+
+@needs_postgres
+async def test_one_request_after_another_reads_on_the_kept_connection_without_the_pool(
+    databases: Databases,
+) -> None:
+    url = await databases.create("reader_kept")
+    engine = create_engine(settings_for(url))
+    lent: list[int] = []
+    event.listen(engine.sync_engine, "checkout", lambda dbapi, *_: lent.append(id(dbapi)))
+    try:
+        backends = []
+        for _ in range(6):
+            reader = Reader(engine)
+            backends.append(await reader.scalar(BACKEND_PID))
+            await reader.close()
+        assert len(set(backends)) == 1
+        assert len(lent) == 1  # taken from the pool once, then kept between requests
+        assert kept_connection.count(engine) == 1
+        assert engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+    # The engine's dispose closed it: its server process is gone.
+    for _ in range(100):
+        if not await _server_processes(url, backends[0]):
+            break
+        await asyncio.sleep(0.02)
+    assert not await _server_processes(url, backends[0])
+    assert kept_connection.count(engine) == 0
+
+
+@needs_postgres
+async def test_two_requests_at_once_keep_one_connection_and_give_the_other_back(
+    databases: Databases,
+) -> None:
+    url = await databases.create("reader_kept_two")
+    engine = create_engine(settings_for(url))
+    try:
+        readers = [Reader(engine), Reader(engine)]
+        both = await asyncio.gather(*(r.all(SLOW_DIRECT) for r in readers))
+        assert [rows[0][1] for rows in both] == [1, 1]
+        for reader in readers:
+            await reader.close()
+        pool = engine.sync_engine.pool
+        assert kept_connection.count(engine) == 1
+        assert pool.checkedout() == 1 and pool.checkedin() == 1  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+@needs_postgres
+async def test_a_kept_connection_the_server_closed_is_replaced_and_the_read_answers(
+    databases: Databases,
+) -> None:
+    url = await databases.create("reader_kept_gone")
+    engine = create_engine(settings_for(url))
+    try:
+        reader = Reader(engine)
+        first = await reader.scalar(BACKEND_PID)
+        await reader.close()
+        await _terminate(url, first)  # an idle timeout, a restart, an operator
+        reader = Reader(engine)
+        again = await reader.scalar(BACKEND_PID)
+        await reader.close()
+        assert again != first
+        # Read again through SQLAlchemy, whose connection went back to the pool; the
+        # next request keeps one again.
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        reader = Reader(engine)
+        assert await reader.scalar(BACKEND_PID) == again
+        await reader.close()
+        assert kept_connection.count(engine) == 1
+    finally:
+        await engine.dispose()
+
+
+@needs_postgres
+async def test_a_connection_sqlalchemy_took_over_is_not_kept(databases: Databases) -> None:
+    # A statement through SQLAlchemy may leave something on the connection (a session
+    # setting, a transaction on SQLite): only connections that ran direct reads alone
+    # are kept.
+    engine = create_engine(settings_for(await databases.create("reader_not_kept")))
+    try:
+        reader = Reader(engine)
+        await reader.scalar(BACKEND_PID)
+        await reader.scalar(text("SELECT 1"))
+        await reader.close()
+        assert kept_connection.count(engine) == 0
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()

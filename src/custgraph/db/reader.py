@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Executable, PoolProxiedConnection, QueuePool,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from custgraph.db import kept_connection
 from custgraph.db.availability import is_database_unavailable
 from custgraph.db.direct import Compiled, compiled_for
 
@@ -211,10 +212,12 @@ class Reader:
         if self._closed:
             raise RuntimeError("the request's reader is closed")
         if self._pooled is None:
-            pooled = await _checkout(self._engine)
-            if self._closed:
-                await _checkin(self._engine, pooled)
-                raise RuntimeError("the request's reader is closed")
+            pooled = kept_connection.take(self._engine)
+            if pooled is None:
+                pooled = await _checkout(self._engine)
+                if self._closed:
+                    await _checkin(self._engine, pooled)
+                    raise RuntimeError("the request's reader is closed")
             self._pooled = pooled
             self._driver = pooled.driver_connection
             self._proven = False
@@ -248,8 +251,9 @@ class Reader:
         return [record[1:] for record in records]
 
     async def release_idle(self) -> None:
-        """Give the connection back to the pool while the request waits on something
-        else; the next read takes one again. Kept while a session setting is on it."""
+        """Give the connection back to the pool (or keep it as the process's kept
+        connection, db/kept_connection.py) while the request waits on something else;
+        the next read takes one again. Kept while a session setting is on it."""
         async with self._lock:
             if self._custom_plans:
                 return
@@ -294,9 +298,11 @@ class Reader:
 
     async def _release(self) -> None:
         if self._pooled is not None:
+            # Only direct statements ran on it, and nothing was set on it.
             pooled, self._pooled = self._pooled, None
             self._driver = None
-            await _checkin(self._engine, pooled)
+            if not kept_connection.keep(self._engine, pooled):
+                await _checkin(self._engine, pooled)
         if self._connection is not None:
             connection, self._connection = self._connection, None
             if self._custom_plans:
