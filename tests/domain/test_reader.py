@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -303,34 +304,26 @@ async def test_an_idle_connection_that_must_reconnect_is_reconnected_quietly(
         await engine.dispose()
 
 
-async def _server_processes(url: str, *pids: int) -> set[int]:
-    """Which of `pids` are still server processes of the database at `url`."""
+@contextlib.asynccontextmanager
+async def _admin(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the test's own to the database at `url`, beside the engine's."""
     from sqlalchemy.engine import make_url
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(dsn)
     try:
-        rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE pid = any($1)", pids)
-        return {row["pid"] for row in rows}
+        yield admin
     finally:
         await admin.close()
 
 
-async def _terminate(url: str, pid: int) -> None:
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
-    try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-        for _ in range(100):
-            if not await admin.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid
-            ):
-                return
-            await asyncio.sleep(0.02)
-    finally:
-        await admin.close()
+async def _gone(admin: asyncpg.Connection, pid: int) -> bool:
+    """Whether the server process `pid` ends within two seconds."""
+    for _ in range(100):
+        if not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 @needs_postgres
@@ -354,11 +347,8 @@ async def test_one_request_after_another_reads_on_the_kept_connection_without_th
     finally:
         await engine.dispose()
     # The engine's dispose closed it: its server process is gone.
-    for _ in range(100):
-        if not await _server_processes(url, backends[0]):
-            break
-        await asyncio.sleep(0.02)
-    assert not await _server_processes(url, backends[0])
+    async with _admin(url) as admin:
+        assert await _gone(admin, backends[0])
     assert kept_connection.count(engine) == 0
 
 
@@ -391,7 +381,9 @@ async def test_a_kept_connection_the_server_closed_is_replaced_and_the_read_answ
         reader = Reader(engine)
         first = await reader.scalar(BACKEND_PID)
         await reader.close()
-        await _terminate(url, first)  # an idle timeout, a restart, an operator
+        async with _admin(url) as admin:  # as an idle timeout, a restart, an operator would
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+            assert await _gone(admin, first)
         reader = Reader(engine)
         again = await reader.scalar(BACKEND_PID)
         await reader.close()
