@@ -14,12 +14,11 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
 
 from custgraph.db.engine import create_engine
 from tests.api.queries import LIST_PAGE
 from tests.conftest import SeededWorld, settings_for
-from tests.support.databases import backend
+from tests.support.databases import asyncpg_dsn, backend
 from tests.support.server import served
 
 CONCURRENT = 16
@@ -62,7 +61,7 @@ async def test_one_read_at_a_time_after_a_burst_keeps_to_one_connection(
             *(client.post("/graphql", json=body, headers=headers) for _ in range(CONCURRENT))
         )
         assert all(a.status_code == 200 for a in answers)
-        admin = await asyncpg.connect(_plain_dsn(settings.database_url))
+        admin = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         try:
             began = await admin.fetchval("SELECT clock_timestamp()")
             for _ in range(6):
@@ -94,7 +93,3 @@ async def test_the_read_pool_lends_the_connection_given_back_last(seeded: Seeded
         assert len(set(lent)) == 1
     finally:
         await engine.dispose()
-
-
-def _plain_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

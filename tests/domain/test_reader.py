@@ -21,7 +21,7 @@ from custgraph.db.models import Customer
 from custgraph.db.reader import Reader
 from custgraph.seed import seed_customers
 from tests.conftest import settings_for
-from tests.support.databases import Databases, backend
+from tests.support.databases import Databases, asyncpg_dsn, backend
 
 PLAN_MODE = text("SELECT current_setting('plan_cache_mode')")
 
@@ -307,10 +307,7 @@ async def test_an_idle_connection_that_must_reconnect_is_reconnected_quietly(
 @contextlib.asynccontextmanager
 async def _admin(url: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection of the test's own to the database at `url`, beside the engine's."""
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
+    admin = await asyncpg.connect(asyncpg_dsn(url))
     try:
         yield admin
     finally:

@@ -34,7 +34,7 @@ from tests.faults.ledger_audit import (
     versions,
 )
 from tests.faults.world import FaultWorld, fault_world, quiesced
-from tests.support.databases import Databases, backend, postgres_server
+from tests.support.databases import Databases, asyncpg_dsn, backend, postgres_server
 from tests.support.server import ServedApp, served
 from tests.support.tcp_proxy import TcpProxy, proxied
 
@@ -276,7 +276,7 @@ async def _cut_under_a_held_mutation(databases: Databases, label: str) -> HeldMu
     customer = world.active_customer_ids[0]
     [held] = adjustments(label, 1, [customer])
     direct = create_engine(settings_for(world.url), pooled=False)
-    plain = make_url(world.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    plain = asyncpg_dsn(world.url)
     locker, watcher = await asyncpg.connect(plain), await asyncpg.connect(plain)
     try:
         before = await versions(direct, [customer])
@@ -342,7 +342,7 @@ async def test_a_read_whose_database_goes_silent_is_answered_in_bounded_time(
     databases: Databases,
 ) -> None:
     world = await fault_world(databases, "silent", customers=5)
-    plain = make_url(world.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    plain = asyncpg_dsn(world.url)
     locker, watcher = await asyncpg.connect(plain), await asyncpg.connect(plain)
     try:
         async with (

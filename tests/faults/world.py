@@ -17,7 +17,7 @@ from custgraph.db.models import Customer
 from custgraph.domain.staff_accounts import create_staff_user
 from custgraph.seed import seed_customers
 from tests.conftest import STAFF_PASSWORD, TEST_SECRET, settings_for
-from tests.support.databases import Databases
+from tests.support.databases import Databases, asyncpg_dsn
 from tests.support.truth import fetch
 
 
@@ -64,8 +64,7 @@ async def quiesced(url: str, seconds: float = 10.0) -> None:
     """
     if make_url(url).get_backend_name() != "postgresql":
         return
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(plain)
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         deadline = time.monotonic() + seconds
         while await connection.fetchval(

@@ -24,6 +24,12 @@ def backend() -> str:
     return "postgresql" if postgres_server() else "sqlite"
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The app's database URL (`postgresql+asyncpg://…`) as asyncpg.connect takes it,
+    for a connection of the test's own beside the app's."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class Databases:
     """Creates migrated databases and removes them all at the end of the run."""
 
